@@ -1,0 +1,1 @@
+"""The `day2ops` command."""

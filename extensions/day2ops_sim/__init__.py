@@ -1,0 +1,1 @@
+"""A faithful simulator of the Nutanix Prism Central v4 REST API, for demos and tests."""

@@ -1,0 +1,182 @@
+"""The control plane under /_sim/: reset, state, scale, latency, faults, task timing, clock, versions.
+
+No real Prism Central serves /_sim/, so nothing a client does by accident lands here. Every
+endpoint is a thin wrapper over a SimState method, so in-process tests share the same verbs.
+"""
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from . import operations
+from .core.errors import ApiError
+from .core.faults import Fault, Latency
+from .routes.common import HANDLERS
+from .state import NEWEST, SimState
+
+
+class ResetSpec(BaseModel):
+    seed: int | None = None
+    vm_count: int | None = Field(None, ge=0, le=200000)
+
+
+class GenerateSpec(BaseModel):
+    count: int = Field(..., ge=1, le=200000)
+    prefix: str = "bulk"
+
+
+class RuleSpec(BaseModel):
+    operation: str | None = Field(None, description="SDK operation name, e.g. list_vms")
+    path: str | None = Field(None, description="glob on the decoded path, e.g. /api/vmm/*/ahv/config/vms*")
+    method: str | None = None
+
+
+class LatencySpec(RuleSpec):
+    seconds: float = Field(..., ge=0, le=60)
+
+
+class FaultSpec(RuleSpec):
+    count: int = Field(1, ge=1)
+    status: int = Field(503, ge=400, le=599)
+    retry_after: float | None = Field(None, ge=0)
+    message: str = "Injected fault"
+    after_handler: bool = False
+
+
+class FailNextSpec(BaseModel):
+    operation: str = Field(..., description="task operation (PowerOnVm) or SDK operation (power_on_vm)")
+    count: int = Field(1, ge=1)
+    message: str = "Injected task failure"
+    code: str = "SIM-50200"
+
+
+class TimingSpec(BaseModel):
+    default_seconds: float | None = Field(None, ge=0)
+    per_operation: dict[str, float] | None = None
+    queued_share: float | None = Field(None, ge=0, le=1)
+
+
+class ClockSpec(BaseModel):
+    advance_seconds: float | None = None
+    frozen: bool | None = None
+
+
+def task_operation(name: str) -> str:
+    """power_on_vm / delete_vm_by_id -> PowerOnVm / DeleteVm, the task `operation` we emit."""
+    if "_" not in name:
+        return name
+    return "".join(part.capitalize() for part in name.removesuffix("_by_id").split("_"))
+
+
+def coverage() -> list[dict]:
+    return [
+        {
+            "namespace": op.namespace,
+            "operation": op.name,
+            "method": op.method,
+            "path": op.template,
+            "served": (op.namespace, op.name) in HANDLERS,
+        }
+        for op in sorted(operations.all_operations(), key=lambda o: (o.namespace, o.template, o.method))
+    ]
+
+
+def router(state: SimState) -> APIRouter:
+    api = APIRouter(prefix="/_sim", tags=["simulator control"])
+
+    @api.get("/state")
+    def summary():
+        state.tasks.tick()
+        return {
+            "seed": state.seed,
+            "vms": len(state.vmm.vms),
+            "clusters": len(state.clusters.clusters),
+            "categories": len(state.categories.categories),
+            "tasks": len(state.tasks.tasks),
+            "replayed": state.replay.replayed,
+            "clock": state.clock.iso(),
+            "frozen": state.clock.frozen,
+            "versions": {ns: state.served_versions(ns) for ns in NEWEST},
+        }
+
+    @api.get("/state/dump")
+    def dump():
+        return state.dump()
+
+    @api.post("/state/load")
+    def load(snapshot: dict):
+        state.load(snapshot)
+        return summary()
+
+    @api.post("/reset")
+    def reset(spec: ResetSpec | None = None):
+        spec = spec or ResetSpec()
+        state.reset(spec.seed, spec.vm_count)
+        return summary()
+
+    @api.post("/vms/generate")
+    def generate(spec: GenerateSpec):
+        return {"vms": state.generate_vms(spec.count, spec.prefix)}
+
+    @api.post("/latency")
+    def add_latency(spec: LatencySpec):
+        state.faults.latencies.append(Latency(**spec.model_dump()))
+        return state.faults.describe()
+
+    @api.post("/faults")
+    def add_fault(spec: FaultSpec):
+        state.faults.faults.append(Fault(**spec.model_dump()))
+        return state.faults.describe()
+
+    @api.get("/faults")
+    def faults():
+        return state.faults.describe()
+
+    @api.delete("/faults")
+    def clear_faults():
+        state.faults.reset()
+        return state.faults.describe()
+
+    @api.post("/tasks/fail-next")
+    def fail_next(spec: FailNextSpec):
+        op = task_operation(spec.operation)
+        pending = state.tasks.fail_next.setdefault(op, [])
+        pending.extend(ApiError(500, spec.message, spec.code) for _ in range(spec.count))
+        return {"operation": op, "pending": len(pending)}
+
+    @api.post("/tasks/timing")
+    def timing(spec: TimingSpec):
+        t = state.tasks.timing
+        if spec.default_seconds is not None:
+            t.default_seconds = spec.default_seconds
+        if spec.per_operation is not None:
+            t.per_operation.update({task_operation(k): v for k, v in spec.per_operation.items()})
+        if spec.queued_share is not None:
+            t.queued_share = spec.queued_share
+        return {
+            "default_seconds": t.default_seconds,
+            "per_operation": t.per_operation,
+            "queued_share": t.queued_share,
+        }
+
+    @api.post("/clock")
+    def clock(spec: ClockSpec):
+        if spec.frozen is not None:
+            state.clock.freeze(spec.frozen)
+        if spec.advance_seconds:
+            state.clock.advance(spec.advance_seconds)
+        state.tasks.tick()
+        return {"now": state.clock.iso(), "frozen": state.clock.frozen}
+
+    @api.post("/versions")
+    def versions(newest: dict[str, str]):
+        """Make this Prism Central speak older versions only, e.g. {"vmm": "v4.0"} like pc.2024.3."""
+        for ns, version in newest.items():
+            if ns in NEWEST and operations.is_version(version):
+                state.newest[ns] = version
+        return {ns: state.served_versions(ns) for ns in NEWEST}
+
+    @api.get("/coverage")
+    def served():
+        return {"sdkVersions": operations.sdk_versions(), "operations": coverage()}
+
+    return api

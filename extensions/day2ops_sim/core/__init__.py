@@ -1,0 +1,1 @@
+"""What every simulated namespace shares: ids, clock, errors, envelopes, request-id replay."""

@@ -1,0 +1,65 @@
+"""Injected trouble: per-route latency and the next N calls to a route failing on purpose.
+
+A rule matches on the SDK operation name (`list_vms`) or on a path glob
+(`/api/vmm/*/ahv/config/vms*`), optionally narrowed to one HTTP method.
+"""
+
+import fnmatch
+from dataclasses import dataclass
+
+
+@dataclass
+class Rule:
+    operation: str | None = None
+    path: str | None = None
+    method: str | None = None
+
+    def matches(self, method: str, path: str, operation: str | None) -> bool:
+        if self.method and self.method.upper() != method:
+            return False
+        if self.operation and self.operation != operation:
+            return False
+        return not (self.path and not fnmatch.fnmatchcase(path, self.path))
+
+
+@dataclass
+class Fault(Rule):
+    count: int = 1
+    status: int = 503
+    retry_after: float | None = None
+    message: str = "Injected fault"
+    # Run the call, then answer with the fault: a lost response, the case request ids exist for.
+    after_handler: bool = False
+
+
+@dataclass
+class Latency(Rule):
+    seconds: float = 0.0
+
+
+class FaultPlan:
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.faults: list[Fault] = []
+        self.latencies: list[Latency] = []
+        self.injected = 0
+
+    def latency(self, method: str, path: str, operation: str | None) -> float:
+        return sum(rule.seconds for rule in self.latencies if rule.matches(method, path, operation))
+
+    def take_fault(self, method: str, path: str, operation: str | None) -> Fault | None:
+        for fault in self.faults:
+            if fault.count > 0 and fault.matches(method, path, operation):
+                fault.count -= 1
+                self.injected += 1
+                return fault
+        return None
+
+    def describe(self) -> dict:
+        return {
+            "faults": [vars(f) for f in self.faults if f.count > 0],
+            "latencies": [vars(rule) for rule in self.latencies],
+            "injected": self.injected,
+        }

@@ -1,0 +1,371 @@
+"""The demo estate: a Prism Central, a production and a DR AHV cluster, Categories a real shop
+has, and VMs of realistic sizes. Deterministic from a seed: the same seed, the same extIds."""
+
+from dataclasses import dataclass
+
+from .core.clock import rfc3339
+from .core.ids import IdFactory
+
+GIB = 1024**3
+
+DEPARTMENTS = ["Finance", "HR", "Engineering", "Sales", "Marketing", "IT", "Legal"]
+ENVIRONMENTS = ["Production", "Staging", "Test", "Development"]
+CRITICALITY = ["High", "Medium", "Low"]
+APP_TIERS = ["Web", "App", "Database", "Cache", "Batch"]
+OWNERS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
+# Categories Prism Central itself ships; they are SYSTEM, not USER.
+SYSTEM_CATEGORIES = {"Quarantine": ["Strict", "Forensic"], "AppType": ["Default"]}
+USER_CATEGORIES = {
+    "Department": DEPARTMENTS,
+    "Environment": ENVIRONMENTS,
+    "Criticality": CRITICALITY,
+    "AppTier": APP_TIERS,
+    "Owner": OWNERS,
+}
+DEPT_PREFIX = {
+    "Finance": "fin",
+    "HR": "hr",
+    "Engineering": "eng",
+    "Sales": "sales",
+    "Marketing": "mkt",
+    "IT": "it",
+    "Legal": "legal",
+}
+APPS = ["portal", "erp", "crm", "billing", "payroll", "wiki", "ci", "mail", "reports", "search"]
+# vCPU (sockets, cores) and memory GiB shapes seen on real AHV clusters, with their weights.
+SHAPES = [
+    ((1, 2), 4, 20),
+    ((2, 1), 8, 25),
+    ((2, 2), 16, 20),
+    ((4, 1), 16, 15),
+    ((4, 2), 32, 10),
+    ((8, 1), 64, 5),
+    ((1, 1), 2, 5),
+]
+OS_CHOICES = [
+    ("linux", "Rocky Linux 9.4", "rocky"),
+    ("linux", "Ubuntu 22.04 LTS", "ubuntu"),
+    ("windows", "Windows Server 2022", "win"),
+    ("linux", "RHEL 8.10", "rhel"),
+]
+
+
+@dataclass
+class ClusterSpec:
+    name: str
+    role: str  # "prod", "dr" or "pc"
+    nodes: int
+    subnet: str  # first three octets of the cluster's network
+
+
+CLUSTERS = [
+    ClusterSpec("pc-01", "pc", 1, "10.0.0"),
+    ClusterSpec("prod-ahv-01", "prod", 4, "10.10.0"),
+    ClusterSpec("dr-ahv-01", "dr", 3, "10.20.0"),
+]
+
+
+def ipv4(value: str, prefix: int = 32) -> dict:
+    return {"value": value, "prefixLength": prefix}
+
+
+def build_cluster(ids: IdFactory, spec: ClusterSpec) -> dict:
+    is_pc = spec.role == "pc"
+    nodes = [
+        {
+            "nodeUuid": ids.uuid(),
+            "controllerVmIp": {"ipv4": ipv4(f"{spec.subnet}.{31 + i}")},
+            "hostIp": {"ipv4": ipv4(f"{spec.subnet}.{11 + i}")},
+        }
+        for i in range(spec.nodes)
+    ]
+    cluster = {
+        "extId": ids.uuid(),
+        "name": spec.name,
+        "nodes": {"numberOfNodes": spec.nodes, "nodeList": nodes},
+        "config": {
+            "incarnationId": 1714000000 + spec.nodes,
+            "buildInfo": {
+                "buildType": "release",
+                "version": "pc.7.3" if is_pc else "7.3",
+                "fullVersion": "el8.5-release-fraser-7.3-stable-9f1c2d4e"
+                if not is_pc
+                else "el8.5-release-fraser-pc.7.3-stable-1b2c3d4e",
+                "shortCommitId": "9f1c2d4" if not is_pc else "1b2c3d4",
+            },
+            # Prism Central lists itself as a cluster whose function is PRISM_CENTRAL; workload
+            # clusters run AOS, and AHV ones say so in hypervisorTypes.
+            "hypervisorTypes": ["AHV"],
+            "clusterFunction": ["PRISM_CENTRAL"] if is_pc else ["AOS"],
+            "timezone": "UTC",
+            "redundancyFactor": 1 if is_pc else 2,
+            "operationMode": "NORMAL",
+            "isLts": False,
+            "isAvailable": True,
+            "isRemoteSupportEnabled": False,
+            "clusterArch": "X86_64",
+            "encryptionInTransitStatus": "DISABLED",
+        },
+        "network": {
+            "externalAddress": {"ipv4": ipv4(f"{spec.subnet}.30")},
+            "nameServerIpList": [{"ipv4": ipv4("10.0.0.53")}],
+            "ntpServerIpList": [{"fqdn": {"value": "0.pool.ntp.org"}}],
+            "fqdn": f"{spec.name}.corp.example",
+        },
+        "upgradeStatus": "SUCCEEDED",
+        "vmCount": 0,
+        "inefficientVmCount": 0,
+        "categories": [],
+    }
+    if not is_pc:
+        cluster["network"]["externalDataServiceIp"] = {"ipv4": ipv4(f"{spec.subnet}.29")}
+    return cluster
+
+
+def build_categories(ids: IdFactory) -> list[dict]:
+    out = []
+    for kind, table in (("SYSTEM", SYSTEM_CATEGORIES), ("USER", USER_CATEGORIES)):
+        for key, values in table.items():
+            for value in values:
+                out.append(
+                    {
+                        "extId": ids.uuid(),
+                        "key": key,
+                        "value": value,
+                        "type": kind,
+                        "description": f"{key} {value}" if kind == "USER" else "Predefined by Prism Central",
+                        "ownerUuid": "00000000-0000-0000-0000-000000000000",
+                    }
+                )
+    return out
+
+
+class VmFactory:
+    """Makes VMs in the wire shape of vmm.v4.ahv.config.Vm, cheaply enough for 50,000 of them."""
+
+    def __init__(self, ids: IdFactory, clusters: list[dict], categories: list[dict], created: float) -> None:
+        self.ids = ids
+        self.rng = ids.rng
+        self.created = created
+        self.cat = {(c["key"], c["value"]): c["extId"] for c in categories}
+        self.clusters = {c["name"]: c for c in clusters}
+        self.container = {c["extId"]: ids.uuid() for c in clusters}
+        self.subnet = {c["extId"]: ids.uuid() for c in clusters}
+        self.hosts = {c["extId"]: [n["nodeUuid"] for n in c["nodes"]["nodeList"]] for c in clusters}
+        self._ip = {c["extId"]: 100 for c in clusters}
+        self.net = {c["extId"]: s.subnet for c, s in zip(clusters, CLUSTERS, strict=False)}
+
+    def next_ip(self, cluster_ext_id: str) -> str:
+        n = self._ip[cluster_ext_id]
+        self._ip[cluster_ext_id] = n + 1
+        base = self.net.get(cluster_ext_id, "10.99.0").rsplit(".", 1)[0]
+        return f"{base}.{n // 250}.{n % 250 + 2}"
+
+    def vm(
+        self,
+        name: str,
+        cluster: dict,
+        *,
+        power_state: str = "ON",
+        categories: dict[str, str] | None = None,
+        ngt: bool = True,
+        os_index: int | None = None,
+    ) -> dict:
+        rng = self.rng
+        (sockets, cores), mem_gib, _ = rng.choices(SHAPES, weights=[s[2] for s in SHAPES])[0]
+        family, os_name, _ = OS_CHOICES[os_index if os_index is not None else rng.randrange(len(OS_CHOICES))]
+        cid = cluster["extId"]
+        disks = []
+        for index, size_gib in enumerate(
+            [rng.choice([40, 60, 80, 100])]
+            + [rng.choice([50, 100, 200, 500, 1024]) for _ in range(rng.randrange(3))]
+        ):
+            disks.append(
+                {
+                    "extId": self.ids.uuid(),
+                    "diskAddress": {"busType": "SCSI", "index": index},
+                    "backingInfo": {
+                        "$objectType": "vmm.v4.ahv.config.VmDisk",
+                        "diskExtId": self.ids.uuid(),
+                        "diskSizeBytes": size_gib * GIB,
+                        "storageContainer": {"extId": self.container[cid]},
+                        "isMigrationInProgress": False,
+                    },
+                }
+            )
+        ip = self.next_ip(cid)
+        on = power_state == "ON"
+        nic = {
+            "extId": self.ids.uuid(),
+            "backingInfo": {
+                "model": "VIRTIO",
+                "macAddress": self.ids.mac(),
+                "isConnected": True,
+                "numQueues": 1,
+            },
+            "networkInfo": {
+                "nicType": "NORMAL_NIC",
+                "subnet": {"extId": self.subnet[cid]},
+                "vlanMode": "ACCESS",
+                "shouldAllowUnknownMacs": False,
+                "ipv4Config": {"shouldAssignIp": True, "ipAddress": ipv4(ip)},
+                "ipv4Info": {"learnedIpAddresses": [ipv4(ip)] if on else []},
+            },
+        }
+        windows = family == "windows"
+        ngt_on = ngt and rng.random() < 0.9
+        guest_tools = {
+            "isInstalled": ngt,
+            "isEnabled": ngt_on,
+            "isIsoInserted": False,
+            "isReachable": ngt_on and on,
+            "capabilities": (
+                ["VSS_SNAPSHOT", "SELF_SERVICE_RESTORE"] if windows else ["SELF_SERVICE_RESTORE"]
+            )
+            if ngt_on
+            else [],
+            "isVssSnapshotCapable": ngt_on and windows,
+            "isVmMobilityDriversInstalled": ngt and windows,
+            "availableVersion": "4.2",
+        }
+        if ngt:
+            guest_tools["version"] = "4.2"
+            guest_tools["guestOsVersion"] = f"{family}:64:{os_name}"
+        cats = [{"extId": self.cat[(k, v)]} for k, v in (categories or {}).items()]
+        vm = {
+            "extId": self.ids.uuid(),
+            "name": name,
+            "description": f"{os_name}",
+            "createTime": rfc3339(self.created),
+            "updateTime": rfc3339(self.created),
+            "numSockets": sockets,
+            "numCoresPerSocket": cores,
+            "numThreadsPerCore": 1,
+            "numNumaNodes": 0,
+            "memorySizeBytes": mem_gib * GIB,
+            "isVcpuHardPinningEnabled": False,
+            "isCpuPassthroughEnabled": False,
+            "isMemoryOvercommitEnabled": False,
+            "isGpuConsoleEnabled": False,
+            "isCpuHotplugEnabled": True,
+            "isScsiControllerEnabled": True,
+            "isBrandingEnabled": True,
+            "isVgaConsoleEnabled": True,
+            "isAgentVm": False,
+            "isLiveMigrateCapable": True,
+            "isCrossClusterMigrationInProgress": False,
+            "generationUuid": self.ids.uuid(),
+            "biosUuid": self.ids.uuid(),
+            "categories": cats,
+            "ownershipInfo": {"owner": {"extId": "00000000-0000-0000-0000-000000000000"}},
+            "cluster": {"extId": cid},
+            "guestTools": guest_tools,
+            "hardwareClockTimezone": "UTC" if not windows else "America/New_York",
+            "bootConfig": {
+                "$objectType": "vmm.v4.ahv.config.UefiBoot",
+                "isSecureBootEnabled": True,
+                "bootOrder": ["DISK", "CDROM", "NETWORK"],
+            }
+            if windows
+            else {"$objectType": "vmm.v4.ahv.config.LegacyBoot", "bootOrder": ["CDROM", "DISK", "NETWORK"]},
+            "machineType": "Q35" if windows else "PC",
+            "powerState": power_state,
+            "disks": disks,
+            "cdRoms": [],
+            "nics": [nic],
+            "gpus": [],
+            "serialPorts": [],
+            "protectionType": "UNPROTECTED",
+        }
+        if on:
+            vm["host"] = {"extId": rng.choice(self.hosts[cid])}
+        return vm
+
+
+@dataclass
+class Estate:
+    clusters: list[dict]
+    categories: list[dict]
+    vms: list[dict]
+
+
+def demo_estate(ids: IdFactory, created: float, vm_count: int = 300) -> Estate:
+    clusters = [build_cluster(ids, spec) for spec in CLUSTERS]
+    categories = build_categories(ids)
+    factory = VmFactory(ids, clusters, categories, created)
+    prod, dr = clusters[1], clusters[2]
+    rng = ids.rng
+    vms = []
+    # Infrastructure on the DR cluster; the protected workloads live on production.
+    for i in range(1, 7):
+        vms.append(
+            factory.vm(
+                f"dr-infra-{i:02d}",
+                dr,
+                categories={
+                    "Department": "IT",
+                    "Environment": "Production",
+                    "Criticality": "Medium",
+                    "AppTier": "App",
+                },
+            )
+        )
+    n = 0
+    while len(vms) < vm_count:
+        n += 1
+        dept = DEPARTMENTS[n % len(DEPARTMENTS)]
+        app = APPS[(n // len(DEPARTMENTS)) % len(APPS)]
+        env = rng.choices(ENVIRONMENTS, weights=[45, 15, 25, 15])[0]
+        tier = APP_TIERS[n % len(APP_TIERS)]
+        cats = {
+            "Department": dept,
+            "Environment": env,
+            "AppTier": tier,
+            "Criticality": "High"
+            if env == "Production" and tier in ("Database", "App")
+            else rng.choice(["Medium", "Low"]),
+            "Owner": OWNERS[n % len(OWNERS)],
+        }
+        # A few VMs nobody tagged: chargeback has to flag them.
+        if n % 37 == 0:
+            cats.pop("Department")
+            cats.pop("Owner")
+        power = rng.choices(["ON", "OFF", "PAUSED"], weights=[84, 15, 1])[0]
+        env_tag = {"Production": "prd", "Staging": "stg", "Test": "tst", "Development": "dev"}[env]
+        name = f"{DEPT_PREFIX[dept]}-{app}-{env_tag}-{tier.lower()}-{n:03d}"
+        vms.append(factory.vm(name, prod, power_state=power, categories=cats, ngt=rng.random() < 0.7))
+    return Estate(clusters, categories, vms)
+
+
+def bulk_vms(
+    ids: IdFactory,
+    clusters: list[dict],
+    categories: list[dict],
+    created: float,
+    count: int,
+    prefix: str = "bulk",
+) -> list[dict]:
+    """Extra VMs for scale tests, spread over the workload clusters and the user Categories."""
+    factory = VmFactory(ids, clusters, categories, created)
+    workload = [c for c in clusters if "AOS" in c["config"]["clusterFunction"]]
+    out = []
+    for i in range(count):
+        dept = DEPARTMENTS[i % len(DEPARTMENTS)]
+        cats = {
+            "Department": dept,
+            "Environment": ENVIRONMENTS[i % len(ENVIRONMENTS)],
+            "AppTier": APP_TIERS[i % len(APP_TIERS)],
+        }
+        if i % 50 == 0:
+            cats.pop("Department")
+        out.append(
+            factory.vm(
+                f"{prefix}-{DEPT_PREFIX[dept]}-{i:05d}",
+                workload[i % len(workload)],
+                power_state="ON" if i % 7 else "OFF",
+                categories=cats,
+                ngt=i % 3 == 0,
+                os_index=i % len(OS_CHOICES),
+            )
+        )
+    return out

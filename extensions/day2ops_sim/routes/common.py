@@ -1,0 +1,180 @@
+"""What every handler uses: the parsed call, the reply, the registry, and the envelope helpers."""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from ..core import envelope, odata
+from ..core.errors import ApiError, bad_request
+from ..state import SimState
+
+
+@dataclass
+class Call:
+    state: SimState
+    namespace: str
+    version: str
+    operation: str
+    response_type: str
+    method: str
+    path: str
+    base_url: str
+    url: str
+    params: dict[str, str]
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any = None
+
+    @property
+    def if_match(self) -> str | None:
+        return self.headers.get("if-match")
+
+    def entity_href(self, collection_path: str, ext_id: str) -> str:
+        return f"{self.base_url}/api/{self.namespace}/{self.version}/{collection_path}/{ext_id}"
+
+    def json_body(self, required: bool = True) -> dict:
+        if self.body is None:
+            if required:
+                raise bad_request(self.namespace, "A JSON request body is required.", "", "body")
+            return {}
+        if not isinstance(self.body, dict):
+            raise bad_request(self.namespace, "The request body must be a JSON object.", "", "body")
+        return self.body
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict | None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Call], Reply]
+HANDLERS: dict[tuple[str, str], tuple[Handler, str]] = {}
+
+
+def handles(namespace: str, operation: str, since: str = "v4.0") -> Callable[[Handler], Handler]:
+    """Register a handler for the SDK operation of that name; `since` is the first version serving it."""
+
+    def register(fn: Handler) -> Handler:
+        HANDLERS[(namespace, operation)] = (fn, since)
+        return fn
+
+    return register
+
+
+def reply(call: Call, data, *, status: int = 200, headers: dict[str, str] | None = None, **meta) -> Reply:
+    return Reply(
+        status,
+        envelope.body(call.response_type, call.version, data, envelope.metadata(call.url, **meta)),
+        headers or {},
+    )
+
+
+def typed(call: Call, obj: dict, object_type: str, collection_path: str | None = None) -> dict:
+    """The object as Prism returns it: `$objectType`, `$reserved`, and a self link for entities."""
+    out = dict(obj)
+    if collection_path and "extId" in out:
+        out["links"] = [envelope.link(call.entity_href(collection_path, out["extId"]), "self")]
+    return envelope.stamp(out, object_type, call.version)
+
+
+def entity_reply(call: Call, obj: dict, object_type: str, collection_path: str, etag: str | None) -> Reply:
+    data = typed(call, obj, object_type, collection_path)
+    headers = {}
+    if etag:
+        # The SDK copies the header into `$reserved.ETag`; Prism's bodies carry it there too.
+        data["$reserved"] = {**data["$reserved"], "ETag": etag}
+        headers["ETag"] = etag
+    return reply(call, data, headers=headers)
+
+
+def task_reply(call: Call, task) -> Reply:
+    ref = envelope.stamp({"extId": task.ext_id}, "prism.v4.config.TaskReference", call.version)
+    # Every namespace's versions are served by prism too, so the task link keeps the caller's version.
+    href = f"{call.base_url}/api/prism/{call.version}/config/tasks/{quote(task.ext_id, safe='')}"
+    return reply(call, ref, status=202, extra_links=[envelope.link(href, "task")])
+
+
+@dataclass
+class Listing:
+    """An OData-shaped list request over one resource."""
+
+    filterable: frozenset[str] | None = None
+    sortable: frozenset[str] | None = None
+    selectable: frozenset[str] | None = None
+    enum_types: dict[str, str] = field(default_factory=dict)
+    default_order: str | None = None
+
+
+def select_fields(call: Call, selectable: frozenset[str] | None) -> list[str] | None:
+    if not call.query.get("$select"):
+        return None
+    try:
+        return odata.parse_select(call.query["$select"], selectable)
+    except odata.ODataError as err:
+        raise bad_request(call.namespace, err.message, err.option, "query") from err
+
+
+def list_reply(
+    call: Call,
+    items: Iterable[dict],
+    item_type: str,
+    listing: Listing,
+    collection_path: str | None,
+    shape: Callable[[dict], dict] | None = None,
+    projection_type: str | None = None,
+) -> Reply:
+    try:
+        page, limit = odata.parse_paging(call.query.get("$page"), call.query.get("$limit"))
+        predicate = (
+            odata.compile_filter(call.query["$filter"], listing.filterable, listing.enum_types)
+            if call.query.get("$filter")
+            else None
+        )
+        order_text = call.query.get("$orderby") or listing.default_order
+        order = (
+            odata.compile_orderby(order_text, listing.sortable if call.query.get("$orderby") else None)
+            if order_text
+            else None
+        )
+    except odata.ODataError as err:
+        raise bad_request(call.namespace, err.message, err.option, "query") from err
+    fields = select_fields(call, listing.selectable)
+    matched = [i for i in items if predicate(i)] if predicate else list(items)
+    if order:
+        matched = order(matched)
+    total = len(matched)
+    window = matched[page * limit : (page + 1) * limit]
+    object_type = projection_type if fields and projection_type else item_type
+    data = []
+    for item in window:
+        out = shape(item) if shape else item
+        if fields:
+            out = odata.project(out, fields)
+        data.append(typed(call, out, object_type, collection_path))
+    query = {k: v for k, v in call.query.items() if k not in ("$page", "$limit")}
+    links = envelope.paging_links(call.base_url + call.path, query, page, limit, total)
+    body = envelope.body(
+        call.response_type,
+        call.version,
+        data or None,
+        envelope.metadata(call.url, paginated=True, total=total, extra_links=links),
+        item_type=object_type if data else None,
+    )
+    return Reply(200, body)
+
+
+__all__ = [
+    "ApiError",
+    "Call",
+    "Listing",
+    "Reply",
+    "entity_reply",
+    "handles",
+    "list_reply",
+    "reply",
+    "task_reply",
+    "typed",
+]

@@ -1,0 +1,113 @@
+"""One shared simulator state: clock, ids, backends, faults and replay, with reset/load/dump."""
+
+import base64
+import secrets
+from dataclasses import dataclass, field
+
+from .backends.categories import CategoryBackend
+from .backends.clustermgmt import ClusterBackend
+from .backends.tasks import TaskBackend
+from .backends.vmm import VmmBackend
+from .core.clock import Clock
+from .core.faults import FaultPlan
+from .core.ids import IdFactory
+from .core.replay import ReplayCache
+from .estate import bulk_vms, demo_estate
+
+# The newest version segment each namespace serves; every one from v4.0 up is served too.
+NEWEST = {"vmm": "v4.3", "prism": "v4.4", "clustermgmt": "v4.3", "dataprotection": "v4.4"}
+
+
+@dataclass
+class Credentials:
+    username: str = "admin"
+    password: str = "Nutanix.123"
+    api_keys: list[str] = field(default_factory=lambda: ["day2ops-demo-api-key"])
+
+
+def versions_upto(newest: str) -> list[str]:
+    minor = int(newest.split(".")[1])
+    return [f"v4.{m}" for m in range(minor + 1)]
+
+
+class SimState:
+    def __init__(self, seed: int = 1, vm_count: int = 300, credentials: Credentials | None = None) -> None:
+        self.clock = Clock()
+        self.ids = IdFactory(seed)
+        self.credentials = credentials or Credentials()
+        self.newest = dict(NEWEST)
+        self.faults = FaultPlan()
+        self.replay = ReplayCache()
+        self.sessions: dict[str, None] = {}
+        self.tasks = TaskBackend(self.clock, self.ids)
+        self.clusters = ClusterBackend()
+        self.categories = CategoryBackend(self.ids)
+        self.vmm = VmmBackend(self.clock, self.ids, self.tasks, self.clusters, self.categories)
+        self.backends = {
+            "tasks": self.tasks,
+            "clusters": self.clusters,
+            "categories": self.categories,
+            "vmm": self.vmm,
+        }
+        self.reset(seed, vm_count)
+
+    def served_versions(self, namespace: str) -> list[str]:
+        newest = self.newest.get(namespace)
+        return versions_upto(newest) if newest else []
+
+    def reset(self, seed: int | None = None, vm_count: int | None = None) -> None:
+        """Back to the demo estate of `seed` with `vm_count` VMs (the previous values when omitted)."""
+        self.seed = self.seed if seed is None else seed
+        self.vm_count = self.vm_count if vm_count is None else vm_count
+        self.ids.reseed(self.seed)
+        self.clock.reset()
+        self.faults.reset()
+        self.replay.reset()
+        self.newest = dict(NEWEST)
+        for backend in self.backends.values():
+            backend.reset()
+        estate = demo_estate(self.ids, self.clock.now() - 86400 * 30, self.vm_count)
+        self._load_entities(estate.clusters, estate.categories, estate.vms)
+
+    def _load_entities(self, clusters: list[dict], categories: list[dict], vms: list[dict]) -> None:
+        for cluster in clusters:
+            self.clusters.clusters.add(cluster)
+        for category in categories:
+            self.categories.categories.add(category)
+        for vm in vms:
+            self.vmm.vms.add(vm)
+
+    def generate_vms(self, count: int, prefix: str = "bulk") -> int:
+        clusters = list(self.clusters.clusters)
+        for vm in bulk_vms(
+            self.ids, clusters, list(self.categories.categories), self.clock.now(), count, prefix
+        ):
+            self.vmm.vms.add(vm)
+        return len(self.vmm.vms)
+
+    def dump(self) -> dict:
+        """Entities as they stand and the tasks' wire form; pending task effects are not portable."""
+        self.tasks.tick()
+        return {
+            "seed": self.seed,
+            "clusters": list(self.clusters.clusters),
+            "categories": list(self.categories.categories),
+            "vms": list(self.vmm.vms),
+            "tasks": self.tasks.wire_all(),
+        }
+
+    def load(self, snapshot: dict) -> None:
+        for backend in self.backends.values():
+            backend.reset()
+        self.replay.reset()
+        self._load_entities(
+            snapshot.get("clusters", []), snapshot.get("categories", []), snapshot.get("vms", [])
+        )
+
+    def new_session(self) -> str:
+        token = base64.urlsafe_b64encode(secrets.token_bytes(24)).decode().rstrip("=")
+        self.sessions[token] = None
+        # Clients that ignore cookies would otherwise grow this forever.
+        while len(self.sessions) > 10000:
+            del self.sessions[next(iter(self.sessions))]
+        return token

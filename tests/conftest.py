@@ -1,0 +1,25 @@
+"""Shared fixtures: one simulator process per test session, reset to the demo estate per test."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sim_process import SimProcess, start_sim
+
+
+@pytest.fixture(scope="session")
+def sim_process() -> SimProcess:
+    sim = start_sim(tls=True)
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def sim(sim_process: SimProcess) -> SimProcess:
+    """The simulator at its demo estate, with no faults and short tasks."""
+    sim_process.reset()
+    sim_process.control("POST", "tasks/timing", {"default_seconds": 0.3, "queued_share": 0.1})
+    return sim_process

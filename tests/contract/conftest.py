@@ -1,0 +1,53 @@
+"""The official Nutanix v4 SDKs pointed at the simulator process: the referees of fidelity."""
+
+import ntnx_clustermgmt_py_client as clustermgmt
+import ntnx_prism_py_client as prism
+import ntnx_vmm_py_client as vmm
+import pytest
+from sim_process import PASSWORD, USERNAME
+
+
+def _client(sdk, sim):
+    config = sdk.Configuration()
+    config.host = sim.host
+    config.port = sim.port
+    config.username = USERNAME
+    config.password = PASSWORD
+    config.verify_ssl = False
+    config.max_retry_attempts = 1
+    return sdk.ApiClient(configuration=config)
+
+
+@pytest.fixture
+def vmm_client(sim):
+    return _client(vmm, sim)
+
+
+@pytest.fixture
+def prism_client(sim):
+    return _client(prism, sim)
+
+
+@pytest.fixture
+def clustermgmt_client(sim):
+    return _client(clustermgmt, sim)
+
+
+@pytest.fixture
+def vm_api(vmm_client):
+    return vmm.VmApi(api_client=vmm_client)
+
+
+@pytest.fixture
+def tasks_api(prism_client):
+    return prism.TasksApi(api_client=prism_client)
+
+
+@pytest.fixture
+def categories_api(prism_client):
+    return prism.CategoriesApi(api_client=prism_client)
+
+
+@pytest.fixture
+def clusters_api(clustermgmt_client):
+    return clustermgmt.ClustersApi(api_client=clustermgmt_client)

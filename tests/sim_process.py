@@ -1,0 +1,121 @@
+"""Start the simulator as a real process on a free loopback port, for tests and benchmarks."""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+import urllib3
+
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+
+USERNAME = "admin"
+PASSWORD = "Nutanix.123"
+API_KEY = "day2ops-demo-api-key"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class SimProcess:
+    """A running `day2ops sim` and a requests session for its control API."""
+
+    port: int
+    tls: bool
+    process: subprocess.Popen
+    log_path: Path
+    session: requests.Session = field(default_factory=requests.Session)
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    @property
+    def base_url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def control(self, method: str, path: str, json=None) -> dict:
+        r = self.session.request(
+            method, f"{self.base_url}/_sim/{path.lstrip('/')}", json=json, verify=False, timeout=120
+        )
+        r.raise_for_status()
+        return r.json()
+
+    def reset(self, **spec) -> dict:
+        return self.control("POST", "reset", spec or None)
+
+    def api(self, method: str, path: str, **kwargs) -> requests.Response:
+        kwargs.setdefault("auth", (USERNAME, PASSWORD))
+        kwargs.setdefault("verify", False)
+        kwargs.setdefault("timeout", 60)
+        return self.session.request(method, f"{self.base_url}{path}", **kwargs)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_sim(
+    *,
+    tls: bool = True,
+    vm_count: int = 300,
+    seed: int = 1,
+    task_seconds: float = 0.3,
+    extra: list[str] | None = None,
+) -> SimProcess:
+    port = free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="day2ops-sim-"))
+    log_path = workdir / "sim.log"
+    cmd = [
+        sys.executable,
+        "-m",
+        "day2ops_cli.main",
+        "sim",
+        "--port",
+        str(port),
+        "--control",
+        "--cert-dir",
+        str(workdir),
+        "--vm-count",
+        str(vm_count),
+        "--seed",
+        str(seed),
+        "--task-seconds",
+        str(task_seconds),
+        "--log-level",
+        "warning",
+        *(extra or []),
+    ]
+    if not tls:
+        cmd.append("--http")
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
+    sim = SimProcess(port, tls, process, log_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"simulator exited with {process.returncode}:\n{sim.log()}")
+        try:
+            sim.control("GET", "state")
+            return sim
+        except requests.RequestException:
+            time.sleep(0.1)
+    sim.stop()
+    raise RuntimeError(f"simulator did not answer within 60 s:\n{sim.log()}")
