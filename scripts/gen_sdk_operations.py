@@ -17,9 +17,10 @@ SDKS = {
     "clustermgmt": "ntnx_clustermgmt_py_client",
     "dataprotection": "ntnx_dataprotection_py_client",
 }
+# One public method's body: never let a match run on into the next `def` (or start at __init__).
 CALL = re.compile(
-    r"def (?P<op>[a-z_0-9]+)\(self.*?_call_api\(\s*'(?P<path>/api/[^']+)', '(?P<method>[A-Z]+)'"
-    r".*?response_type='(?P<rtype>[^']+)'",
+    r"def (?P<op>[a-z][a-z_0-9]*)\(self(?:(?!\n    def ).)*?_call_api\(\s*'(?P<path>/api/[^']+)', "
+    r"'(?P<method>[A-Z]+)'(?:(?!\n    def ).)*?response_type='(?P<rtype>[^']+)'",
     re.S,
 )
 QUERY = re.compile(r"query_params\.append\(\('([^']+)'")

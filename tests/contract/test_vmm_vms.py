@@ -2,9 +2,36 @@
 
 import json
 
-import ntnx_vmm_py_client as vmm
 import pytest
-from ntnx_vmm_py_client.models.vmm.v4.ahv.config.Vm import Vm
+from ntnx_vmm_py_client import (
+    AhvConfigAssociateVmCategoriesParams as AssociateVmCategoriesParams,
+)
+from ntnx_vmm_py_client import (
+    AhvConfigCategoryReference as CategoryReference,
+)
+from ntnx_vmm_py_client import (
+    AhvConfigClusterReference as ClusterReference,
+)
+from ntnx_vmm_py_client import (
+    AhvConfigDisassociateVmCategoriesParams as DisassociateVmCategoriesParams,
+)
+from ntnx_vmm_py_client import (
+    AhvConfigDisk as Disk,
+)
+from ntnx_vmm_py_client import (
+    AhvConfigDiskAddress as DiskAddress,
+)
+from ntnx_vmm_py_client import (
+    AhvConfigVm as Vm,
+)
+from ntnx_vmm_py_client import (
+    AhvConfigVmDisk as VmDisk,
+)
+from ntnx_vmm_py_client import (
+    CloneOverrideParams,
+    GuestPowerOptions,
+    GuestPowerStateTransitionConfig,
+)
 from ntnx_vmm_py_client.rest import ApiException
 from sdk_checks import assert_parsed, wait_task
 
@@ -37,7 +64,7 @@ def test_every_vm_of_the_estate_deserializes_into_sdk_models(vm_api):
         for vm in vm_api.list_vms(_page=page, _limit=100).data:
             assert isinstance(vm, Vm)
             assert_parsed(vm, vm.name)
-            assert isinstance(vm.disks[0].backing_info, vmm.VmDisk)
+            assert isinstance(vm.disks[0].backing_info, VmDisk)
             assert type(vm.boot_config).__name__ in ("LegacyBoot", "UefiBoot")
 
 
@@ -118,8 +145,8 @@ def test_power_on_of_a_running_vm_fails_its_task_with_a_message(vm_api, tasks_ap
 
 
 def test_guest_shutdown_needs_reachable_guest_tools(vm_api, tasks_api):
-    body = vmm.GuestPowerOptions(
-        guest_power_state_transition_config=vmm.GuestPowerStateTransitionConfig(
+    body = GuestPowerOptions(
+        guest_power_state_transition_config=GuestPowerStateTransitionConfig(
             should_enable_script_exec=False, should_fail_on_script_failure=False
         )
     )
@@ -136,9 +163,7 @@ def test_guest_shutdown_needs_reachable_guest_tools(vm_api, tasks_api):
 def test_clone_creates_a_new_vm_named_as_asked(vm_api, tasks_api):
     vm = first_vm(vm_api, "startswith(name,'sales-')")
     etag = vm_api.get_vm_by_id(vm.ext_id).data.get_reserved()["ETag"]
-    ref = vm_api.clone_vm(
-        vm.ext_id, vmm.CloneOverrideParams(name="sales-clone-01", num_sockets=2), if_match=etag
-    )
+    ref = vm_api.clone_vm(vm.ext_id, CloneOverrideParams(name="sales-clone-01", num_sockets=2), if_match=etag)
     task = wait_task(tasks_api, ref.data.ext_id)
     assert str(task.status) == "SUCCEEDED"
     new_id = next(e.ext_id for e in task.entities_affected if e.ext_id != vm.ext_id)
@@ -151,16 +176,16 @@ def test_clone_creates_a_new_vm_named_as_asked(vm_api, tasks_api):
 
 def test_create_and_delete_a_vm(vm_api, tasks_api, clusters_api):
     prod = clusters_api.list_clusters(_filter="name eq 'prod-ahv-01'").data[0]
-    spec = vmm.Vm(
+    spec = Vm(
         name="contract-new-vm",
         num_sockets=2,
         num_cores_per_socket=1,
         memory_size_bytes=4 * 1024**3,
-        cluster=vmm.ClusterReference(ext_id=prod.ext_id),
+        cluster=ClusterReference(ext_id=prod.ext_id),
         disks=[
-            vmm.Disk(
-                disk_address=vmm.DiskAddress(bus_type="SCSI", index=0),
-                backing_info=vmm.VmDisk(disk_size_bytes=20 * 1024**3),
+            Disk(
+                disk_address=DiskAddress(bus_type="SCSI", index=0),
+                backing_info=VmDisk(disk_size_bytes=20 * 1024**3),
             )
         ],
     )
@@ -183,7 +208,7 @@ def test_associate_and_disassociate_categories(vm_api, tasks_api, categories_api
     vm = first_vm(vm_api, "startswith(name,'mkt-')")
     quarantine = categories_api.list_categories(_filter="key eq 'Quarantine' and value eq 'Strict'").data[0]
     etag = vm_api.get_vm_by_id(vm.ext_id).data.get_reserved()["ETag"]
-    body = vmm.AssociateVmCategoriesParams(categories=[vmm.CategoryReference(ext_id=quarantine.ext_id)])
+    body = AssociateVmCategoriesParams(categories=[CategoryReference(ext_id=quarantine.ext_id)])
     assert (
         str(
             wait_task(
@@ -194,7 +219,7 @@ def test_associate_and_disassociate_categories(vm_api, tasks_api, categories_api
     )
     now = vm_api.get_vm_by_id(vm.ext_id).data
     assert quarantine.ext_id in {c.ext_id for c in now.categories}
-    body = vmm.DisassociateVmCategoriesParams(categories=[vmm.CategoryReference(ext_id=quarantine.ext_id)])
+    body = DisassociateVmCategoriesParams(categories=[CategoryReference(ext_id=quarantine.ext_id)])
     ref = vm_api.disassociate_categories(vm.ext_id, body, if_match=now.get_reserved()["ETag"])
     assert str(wait_task(tasks_api, ref.data.ext_id).status) == "SUCCEEDED"
     assert quarantine.ext_id not in {c.ext_id for c in vm_api.get_vm_by_id(vm.ext_id).data.categories}

@@ -42,12 +42,12 @@ def metadata(
     return meta
 
 
-def body(response_type: str, version: str, data, meta: dict, item_type: str | None = None) -> dict:
+def body(response_type: str, version: str, data, meta: dict) -> dict:
+    # No `$dataItemDiscriminator`/`$errorItemDiscriminator`: the SDKs' response models have no
+    # such field, and every list item carries its own `$objectType`, which is what they resolve on.
     out: dict = {}
     if data is not None:
         out["data"] = data
-    if item_type:
-        out["$dataItemDiscriminator"] = f"List<{item_type}>"
     out["metadata"] = meta
     out["$objectType"] = response_type
     out["$reserved"] = fv(version)
@@ -100,7 +100,6 @@ def error_body(
             "$reserved": fv(version),
         }
         error_field: dict | list = detail
-        discriminator = {}
     else:
         error_field = [
             {
@@ -113,10 +112,8 @@ def error_body(
                 "$reserved": fv(version),
             }
         ]
-        discriminator = {"$errorItemDiscriminator": f"List<{ns}.v4.error.AppMessage>"}
     data = {
         "error": error_field,
-        **discriminator,
         "$objectType": f"{ns}.v4.error.ErrorResponse",
         "$reserved": fv(version),
     }

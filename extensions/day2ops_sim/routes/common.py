@@ -161,7 +161,6 @@ def list_reply(
         call.version,
         data or None,
         envelope.metadata(call.url, paginated=True, total=total, extra_links=links),
-        item_type=object_type if data else None,
     )
     return Reply(200, body)
 

@@ -6,7 +6,6 @@ from .common import Call, Listing, Reply, entity_reply, handles, list_reply, rep
 
 NS = "prism"
 CATEGORIES = "config/categories"
-TASKS = "config/tasks"
 CATEGORY_TYPE = "prism.v4.config.Category"
 TASK_TYPE = "prism.v4.config.Task"
 
@@ -178,7 +177,7 @@ def delete_category_by_id(call: Call):
 
 @handles(NS, "list_tasks")
 def list_tasks(call: Call):
-    return list_reply(call, call.state.tasks.wire_all(), TASK_TYPE, TASK_LISTING, TASKS)
+    return list_reply(call, call.state.tasks.wire_all(), TASK_TYPE, TASK_LISTING, None)
 
 
 def _task(call: Call, ext_id: str):
@@ -195,7 +194,7 @@ def get_task_by_id(call: Call):
     fields = select_fields(call, None)
     if fields:
         data = odata.project(data, fields)
-    return reply(call, typed(call, data, TASK_TYPE, TASKS))
+    return reply(call, typed(call, data, TASK_TYPE))  # prism.v4.config.Task has no `links`
 
 
 @handles(NS, "list_task_entities", since="v4.2")
