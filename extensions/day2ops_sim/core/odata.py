@@ -235,6 +235,12 @@ class _Parser:
             fn = str.lower if tok.value == "tolower" else str.upper
             return "path", (lambda g: lambda e: fn(v) if isinstance(v := g(e), str) else v)(getter), path
         if tok.kind == "ident":
+            after = self.toks[self.i + 1]
+            if after.kind == "punct" and after.value == "(":
+                self.fail(
+                    f"unknown function '{tok.value}'; supported: {', '.join(FUNCTIONS)}, tolower, toupper, "
+                    "and any/all lambdas."
+                )
             if tok.value in ("and", "or", "not", *COMPARISONS, "in"):
                 self.fail(f"expected a property or a value, found the keyword '{tok.value}'.")
             self.i += 1
