@@ -250,3 +250,39 @@ def test_errors_deserialize_into_the_sdk_error_response(vm_api, call, status):
         else messages[0].message
     )
     assert text
+
+
+@pytest.mark.parametrize(
+    ("action", "start", "end"),
+    [
+        ("power_off_vm", "ON", "OFF"),
+        ("shutdown_vm", "ON", "OFF"),
+        ("reboot_vm", "ON", "ON"),
+        ("reset_vm", "ON", "ON"),
+        ("power_cycle_vm", "ON", "ON"),
+        ("power_on_vm", "OFF", "ON"),
+    ],
+)
+def test_every_power_action_through_the_sdk(vm_api, tasks_api, action, start, end):
+    vm = first_vm(vm_api, f"powerState eq Vmm.Ahv.Config.PowerState'{start}'")
+    before = vm_api.get_vm_by_id(vm.ext_id).data
+    ref = getattr(vm_api, action)(vm.ext_id, if_match=before.get_reserved()["ETag"])
+    task = wait_task(tasks_api, ref.data.ext_id)
+    assert str(task.status) == "SUCCEEDED", task.error_messages
+    after = vm_api.get_vm_by_id(vm.ext_id).data
+    assert str(after.power_state) == end
+    assert (after.host is not None) == (end == "ON")
+    assert after.get_reserved()["ETag"] != before.get_reserved()["ETag"]
+
+
+def test_guest_reboot_through_the_sdk(vm_api, tasks_api):
+    vms = vm_api.list_vms(_filter="powerState eq Vmm.Ahv.Config.PowerState'ON'", _limit=100).data
+    vm = next(v for v in vms if v.guest_tools and v.guest_tools.is_reachable)
+    body = GuestPowerOptions(
+        guest_power_state_transition_config=GuestPowerStateTransitionConfig(
+            should_enable_script_exec=True, should_fail_on_script_failure=False
+        )
+    )
+    etag = vm_api.get_vm_by_id(vm.ext_id).data.get_reserved()["ETag"]
+    task = wait_task(tasks_api, vm_api.reboot_guest_vm(vm.ext_id, body, if_match=etag).data.ext_id)
+    assert str(task.status) == "SUCCEEDED" and task.operation == "RebootGuestVm"
