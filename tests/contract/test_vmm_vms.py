@@ -31,6 +31,7 @@ from ntnx_vmm_py_client import (
     CloneOverrideParams,
     GuestPowerOptions,
     GuestPowerStateTransitionConfig,
+    VmApi,
 )
 from ntnx_vmm_py_client.rest import ApiException
 from sdk_checks import assert_parsed, wait_task
@@ -286,3 +287,17 @@ def test_guest_reboot_through_the_sdk(vm_api, tasks_api):
     etag = vm_api.get_vm_by_id(vm.ext_id).data.get_reserved()["ETag"]
     task = wait_task(tasks_api, vm_api.reboot_guest_vm(vm.ext_id, body, if_match=etag).data.ext_id)
     assert str(task.status) == "SUCCEEDED" and task.operation == "RebootGuestVm"
+
+
+def test_sdk_retry_after_a_lost_answer_creates_one_vm(sim, vmm_client, tasks_api, clusters_api):
+    """The SDK retries a POST on 503 with the same NTNX-Request-Id; the replay keeps it to one VM."""
+    vmm_client.configuration.max_retry_attempts = 3
+    vmm_client.configuration.backoff_factor = 0
+    vm_api = VmApi(api_client=vmm_client)
+    prod = clusters_api.list_clusters(_filter="name eq 'prod-ahv-01'").data[0]
+    sim.control("POST", "faults", {"operation": "create_vm", "status": 503, "after_handler": True})
+    ref = vm_api.create_vm(Vm(name="exactly-once", cluster=ClusterReference(ext_id=prod.ext_id)))
+    assert str(wait_task(tasks_api, ref.data.ext_id).status) == "SUCCEEDED"
+    assert sim.control("GET", "faults")["injected"] == 1 and sim.control("GET", "state")["replayed"] == 1
+    named = vm_api.list_vms(_filter="name eq 'exactly-once'")
+    assert named.metadata.total_available_results == 1

@@ -184,19 +184,16 @@ class _Parser:
         return pred
 
     def parse_or(self) -> Predicate:
-        left = self.parse_and()
-        while self.is_word("or"):
-            self.i += 1
-            right = self.parse_and()
-            left = (lambda a, b: lambda e: a(e) or b(e))(left, right)
-        return left
+        return self._chain("or", self.parse_and, lambda a, b: lambda e: a(e) or b(e))
 
     def parse_and(self) -> Predicate:
-        left = self.parse_not()
-        while self.is_word("and"):
+        return self._chain("and", self.parse_not, lambda a, b: lambda e: a(e) and b(e))
+
+    def _chain(self, word: str, operand: Callable[[], Predicate], combine) -> Predicate:
+        left = operand()
+        while self.is_word(word):
             self.i += 1
-            right = self.parse_not()
-            left = (lambda a, b: lambda e: a(e) and b(e))(left, right)
+            left = combine(left, operand())
         return left
 
     def parse_not(self) -> Predicate:
