@@ -23,6 +23,3 @@ class ClusterBackend:
         if cluster is None or "AOS" not in cluster["config"]["clusterFunction"]:
             return None
         return cluster
-
-    def by_name(self, name: str) -> dict | None:
-        return next((c for c in self.clusters if c["name"] == name), None)

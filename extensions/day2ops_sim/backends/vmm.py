@@ -37,7 +37,6 @@ UPDATABLE = (
     "apcConfig",
     "vtpmConfig",
     "ownershipInfo",
-    "description",
 )
 POSITIVE_INTS = ("numSockets", "numCoresPerSocket", "numThreadsPerCore", "memorySizeBytes")
 MACHINE_TYPES = ("PC", "PSERIES", "Q35")
@@ -163,7 +162,7 @@ class VmmBackend:
             "hardwareClockTimezone": spec.get("hardwareClockTimezone", "UTC"),
             "isAgentVm": bool(spec.get("isAgentVm", False)),
             "protectionType": "UNPROTECTED",
-            "disks": [self._new_disk(d, cluster_ref) for d in spec.get("disks") or []],
+            "disks": [self._new_disk(d) for d in spec.get("disks") or []],
             "nics": [self._new_nic(n) for n in spec.get("nics") or []],
             "cdRoms": [],
             "gpus": [],
@@ -186,7 +185,7 @@ class VmmBackend:
 
         return self._submit("CreateVm", "Create VM", vm, effect)
 
-    def _new_disk(self, disk: dict, cluster_ext_id: str) -> dict:
+    def _new_disk(self, disk: dict) -> dict:
         out = copy.deepcopy(disk)
         out["extId"] = self.ids.uuid()
         backing = out.get("backingInfo")
@@ -325,7 +324,7 @@ class VmmBackend:
                 **seed,
             )
             vm.pop("host", None)
-            vm["disks"] = [self._new_disk(d, vm["cluster"]["extId"]) for d in src.get("disks") or []]
+            vm["disks"] = [self._new_disk(d) for d in src.get("disks") or []]
             nics = params.get("nics")
             vm["nics"] = [self._new_nic(n) for n in (nics if nics is not None else src.get("nics") or [])]
             for nic in vm["nics"]:
