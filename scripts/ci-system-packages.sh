@@ -1,13 +1,48 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs on a fresh machine; installs only what is missing.
+# Debian 12 packages the test suite needs on a fresh machine (CI runs this first, see .ci/run).
+# Installs only what is missing, with one `apt-get update` first; when everything is already
+# installed it is a single dpkg-query and no apt at all. Python comes from pyenv, not from here.
 set -euo pipefail
-packages=(git make shellcheck)
+
+packages=(
+  ca-certificates # the system CA bundle pip and the get-pip stand-in use for the package index
+  git             # the checkout, changelog tooling
+  make            # `make test` is the entry point
+  shellcheck      # ansible-test's shellcheck sanity test, and lint of scripts/*.sh
+  openssh-client  # SSH tests (to come)
+  openssh-server  # SSH tests (to come): the sshd the tests start themselves
+  postgresql      # database tests (to come)
+  chromium        # browser tests (to come)
+)
+
+# ${db:Status-Status} is "installed" only for a fully installed package (not for config-files,
+# half-installed...). Unknown packages make dpkg-query complain on stderr and exit 1: ignored, they
+# are simply missing.
+declare -A state=()
+while read -r pkg status; do
+  state[${pkg%%:*}]=$status
+done < <(dpkg-query -W -f='${binary:Package} ${db:Status-Status}\n' "${packages[@]}" 2>/dev/null || true)
+
 missing=()
 for pkg in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  [[ ${state[$pkg]:-} == installed ]] || missing+=("$pkg")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "ci-system-packages: all ${#packages[@]} packages already installed"
+  exit 0
 fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || {
+    echo "ci-system-packages: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+  }
+  sudo=(sudo)
+fi
+
+echo "ci-system-packages: installing ${missing[*]}"
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
