@@ -20,10 +20,7 @@ venv: $(STAMP)
 
 # The collection as Ansible sees it, built with build_ignore applied, in a local collections path.
 collection: $(STAMP)
-	rm -rf build/collection && mkdir -p build/collection
-	$(BIN)/ansible-galaxy collection build --force --output-path build/collection . >/dev/null
-	$(BIN)/ansible-galaxy collection install --force -p $(COLLECTIONS) build/collection/day2ops-ahv-*.tar.gz >/dev/null
-	@echo "collection day2ops.ahv installed in ./$(COLLECTIONS)"
+	scripts/install-collection.sh $(COLLECTIONS) $(VENV)
 
 demo: collection
 	@echo

@@ -12,21 +12,10 @@
 # Exit status: ansible-lint's (0 clean, 2 violations), or 2 if the setup fails.
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-venv=$(cd "${1:-$root/.venv}" 2>/dev/null && pwd) || {
-  echo "lint.sh: no venv at ${1:-$root/.venv} (make venv)" >&2
-  exit 2
-}
-bin=$venv/bin
-
-die() {
-  echo "lint.sh: $*" >&2
-  exit 2
-}
-
-for tool in ansible-galaxy ansible-lint; do
-  [[ -x $bin/$tool ]] || die "$bin/$tool not found: is $venv the project's venv (make venv)?"
-done
+me=lint.sh
+# shellcheck source=scripts/_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
+use_venv "${1:-}" python ansible-galaxy ansible-lint
 
 targets=()
 for dir in roles playbooks; do
@@ -47,13 +36,8 @@ export ANSIBLE_COLLECTIONS_PATH=$ANSIBLE_HOME/collections
 export PATH=$bin:$PATH
 export NO_COLOR=1
 
-# From inside $work, so the repository's ansible.cfg does not apply to the build.
-(
-  cd "$work"
-  "$bin/ansible-galaxy" collection build --output-path "$work/dist" "$root" >/dev/null
-  "$bin/ansible-galaxy" collection install --offline --no-deps -p "$ANSIBLE_COLLECTIONS_PATH" \
-    "$work"/dist/*.tar.gz >/dev/null
-) || die "could not build and install the collection from $root"
+mkdir -p "$ANSIBLE_COLLECTIONS_PATH"
+install_collection "$ANSIBLE_COLLECTIONS_PATH" "$work"
 
 cd "$root"
 "$bin/ansible-lint" --offline --nocolor -c scripts/ansible-lint.yml --project-dir "$root" "${targets[@]}"

@@ -14,22 +14,11 @@
 #    which tests ran, which failed, which were skipped and why. Exit status: ansible-test's.
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-venv=$(cd "${1:-$root/.venv}" 2>/dev/null && pwd) || {
-  echo "sanity.sh: no venv at ${1:-$root/.venv} (make venv)" >&2
-  exit 2
-}
-bin=$venv/bin
+me=sanity.sh
+# shellcheck source=scripts/_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
+use_venv "${1:-}" python ansible-galaxy ansible-test
 results_dir=${SANITY_RESULTS_DIR:+$(mkdir -p "$SANITY_RESULTS_DIR" && cd "$SANITY_RESULTS_DIR" && pwd)}
-
-die() {
-  echo "sanity.sh: $*" >&2
-  exit 2
-}
-
-for tool in python ansible-galaxy ansible-test; do
-  [[ -x $bin/$tool ]] || die "$bin/$tool not found: is $venv the project's venv (make venv)?"
-done
 
 # Tests deliberately not run, with the reason (printed in the summary).
 # pslint: needs PowerShell (pwsh, not packaged by Debian) and installs PSScriptAnalyzer from the
@@ -85,41 +74,9 @@ trap 'rm -rf -- "$work"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-read -r namespace name < <("$bin/python" - "$root/galaxy.yml" <<'PY'
-import sys
-
-import yaml
-
-with open(sys.argv[1], encoding="utf-8") as f:
-    meta = yaml.safe_load(f)
-print(meta["namespace"], meta["name"])
-PY
-)
-[[ -n ${name:-} ]] || die "could not read namespace and name from $root/galaxy.yml"
-
-# Build and install from inside $work: the repository's ansible.cfg (collections_path=./collections)
-# must not apply. --offline --no-deps: never ask Galaxy for anything. galaxy.yml has no
-# dependencies today; once it has, sanity needs them beside the collection in
+# galaxy.yml has no dependencies today; once it has, sanity needs them beside the collection in
 # $work/ansible_collections (installed from local tarballs), or import/validate-modules fail.
-cd "$work"
-ANSIBLE_COLLECTIONS_PATH=$work "$bin/ansible-galaxy" collection build --output-path "$work/dist" "$root" >/dev/null
-artifact=$(echo "$work/dist/$namespace-$name"-*.tar.gz)
-[[ -f $artifact ]] || die "ansible-galaxy built no $namespace-$name-*.tar.gz"
-files=$(tar -tzf "$artifact" | grep -v '/$' || true)
-echo "sanity.sh: artifact $(basename "$artifact"): $(wc -l <<<"$files") files"
-# Files git ignores are local output (./collections from `make collection`, caches...), absent from
-# a clean clone: shipping them makes the artifact, and this run, differ from CI's. (Read-only git.)
-if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  leaked=$(git -C "$root" check-ignore --stdin <<<"$files" || true)
-  if [[ -n $leaked ]]; then
-    echo "$leaked" | head -20 >&2
-    die "the artifact contains the $(wc -l <<<"$leaked") gitignored file(s) above: add them to galaxy.yml build_ignore"
-  fi
-fi
-ANSIBLE_COLLECTIONS_PATH=$work "$bin/ansible-galaxy" collection install --offline --no-deps --force \
-  -p "$work" "$artifact" >/dev/null
-collection=$work/ansible_collections/$namespace/$name
-[[ -f $collection/MANIFEST.json ]] || die "the artifact did not install into $collection"
+install_collection "$work" "$work"
 
 # ansible-test's shellcheck test needs the shellcheck binary and, without it, skips silently.
 if [[ -n $(find "$collection" -name '*.sh' -print -quit) ]] && ! command -v shellcheck >/dev/null; then

@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..core import envelope, odata
-from ..core.errors import ApiError, bad_request
+from ..core.errors import bad_request
 from ..state import SimState
 
 
@@ -163,17 +163,3 @@ def list_reply(
         envelope.metadata(call.url, paginated=True, total=total, extra_links=links),
     )
     return Reply(200, body)
-
-
-__all__ = [
-    "ApiError",
-    "Call",
-    "Listing",
-    "Reply",
-    "entity_reply",
-    "handles",
-    "list_reply",
-    "reply",
-    "task_reply",
-    "typed",
-]
