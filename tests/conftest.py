@@ -7,7 +7,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from collection_path import importable
 from sim_process import SimProcess, start_sim
+
+importable()
 
 
 @pytest.fixture(scope="session")

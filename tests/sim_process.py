@@ -40,6 +40,11 @@ class SimProcess:
         return "127.0.0.1"
 
     @property
+    def cert_path(self) -> Path:
+        """The simulator's self-signed certificate, usable as a CA bundle (`ca_path`)."""
+        return self.log_path.parent / "sim-cert.pem"
+
+    @property
     def base_url(self) -> str:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 

@@ -1,0 +1,143 @@
+# -*- coding: utf-8 -*-
+# Copyright: day2ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # The connection to Prism Central, shared by every module of the day2ops.ahv.prism action group.
+    DOCUMENTATION = r"""
+options:
+  nutanix_host:
+    description:
+      - Prism Central host name or IP address.
+      - If not set, the environment variable E(NUTANIX_HOST) is used.
+    type: str
+    required: true
+  nutanix_port:
+    description:
+      - Prism Central HTTPS port.
+      - If not set, the environment variable E(NUTANIX_PORT) is used.
+    type: int
+    default: 9440
+  nutanix_username:
+    description:
+      - User name for HTTP basic authentication.
+      - If not set, the environment variable E(NUTANIX_USERNAME) is used.
+      - Give either O(nutanix_username) and O(nutanix_password), or O(nutanix_api_key).
+    type: str
+  nutanix_password:
+    description:
+      - Password of O(nutanix_username).
+      - If not set, the environment variable E(NUTANIX_PASSWORD) is used.
+    type: str
+  nutanix_api_key:
+    description:
+      - A Prism Central API key, sent as the C(X-ntnx-api-key) header instead of basic authentication.
+      - If not set, the environment variable E(NUTANIX_API_KEY) is used.
+    type: str
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificate of Prism Central.
+      - Turn it off only for a lab; prefer O(ca_path).
+      - If not set, the environment variable E(VALIDATE_CERTS) is used.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM CA bundle to verify the certificate of Prism Central with, instead of the system's.
+      - If not set, the environment variable E(NUTANIX_CA_PATH) is used.
+    type: path
+  request_timeout:
+    description:
+      - Seconds to wait for one HTTP answer before the call counts as failed (and is retried).
+    type: float
+    default: 30.0
+  max_retries:
+    description:
+      - How many times a call is retried on HTTP 429, 502, 503, 504 or a connection error.
+      - Retries back off exponentially with jitter, honour C(Retry-After), and resend the same
+        C(NTNX-Request-Id) so Prism Central replays rather than repeats a mutation.
+    type: int
+    default: 5
+  concurrency:
+    description:
+      - How many HTTP calls run at once when reading many pages or polling many tasks.
+    type: int
+    default: 8
+  api_versions:
+    description:
+      - The v4 API version segment per namespace, for example V(v4.1).
+      - Every namespace defaults to V(v4.0), which every generally available Prism Central serves;
+        pc.2024.3 serves nothing newer.
+    type: dict
+    suboptions:
+      vmm:
+        description: Version of the vmm API (VMs, templates).
+        type: str
+      prism:
+        description: Version of the prism API (tasks, categories).
+        type: str
+      clustermgmt:
+        description: Version of the clustermgmt API (clusters).
+        type: str
+      dataprotection:
+        description: Version of the dataprotection API (recovery points).
+        type: str
+attributes:
+  action_group:
+    description: Part of the action group, so C(module_defaults) sets the connection options once.
+    support: full
+    membership:
+      - day2ops.ahv.prism
+  platform:
+    description: Runs wherever Python and C(requests) are; it talks HTTPS to Prism Central.
+    support: full
+    platforms: all
+notes:
+  - Set the connection once for every module with C(module_defaults) and the action group
+    C(group/day2ops.ahv.prism).
+  - Only the Python library C(requests) is needed at run time, no vendor SDK.
+"""
+
+    # The module options' environment variables, as the inventory plugin reads them.
+    INVENTORY = r"""
+options:
+  nutanix_host:
+    env:
+      - name: NUTANIX_HOST
+  nutanix_port:
+    env:
+      - name: NUTANIX_PORT
+  nutanix_username:
+    env:
+      - name: NUTANIX_USERNAME
+  nutanix_password:
+    env:
+      - name: NUTANIX_PASSWORD
+  nutanix_api_key:
+    env:
+      - name: NUTANIX_API_KEY
+  validate_certs:
+    env:
+      - name: VALIDATE_CERTS
+  ca_path:
+    env:
+      - name: NUTANIX_CA_PATH
+"""
+
+    WAIT = r"""
+options:
+  wait:
+    description:
+      - Wait for the Prism task to end, and fail if it did not succeed.
+      - With V(false) the module returns as soon as Prism accepted the change, with RV(task_ext_id).
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for the task before failing (the change may still complete in Prism Central).
+    type: int
+    default: 600
+"""

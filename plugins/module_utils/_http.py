@@ -1,0 +1,195 @@
+# -*- coding: utf-8 -*-
+# Copyright: day2ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to day2ops.ahv: other collections must not import it; it changes without notice.
+
+The HTTP transport under every day2ops client (Prism v4, Move v2, vCenter): session, auth,
+TLS, timeouts, and retries with backoff that honour Retry-After and resend the request id
+of the call they repeat, so a retried POST is replayed by the server, never doubled.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+import traceback
+import uuid
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+except ImportError:
+    requests = None
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+else:
+    REQUESTS_IMPORT_ERROR = None
+
+RETRY_STATUSES = frozenset((429, 502, 503, 504))
+REQUEST_ID_HEADER = "NTNX-Request-Id"
+USER_AGENT = "day2ops.ahv/0.1.0"
+
+
+class ApiError(Exception):
+    """The one error every client raises; modules render it as it is, once.
+
+    str(error) reads "Failed to <action>: <status> <code>: <message> [request id <id>]. <hint>",
+    with only the parts that are known.
+    """
+
+    def __init__(self, action, message, status=None, code=None, request_id=None, hint=None):
+        super().__init__(message)
+        self.action = action
+        self.message = message
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        self.hint = hint
+
+    def __str__(self):
+        head = " ".join(str(part) for part in (self.status, self.code) if part)
+        text = "Failed to %s: %s%s" % (self.action, head + ": " if head else "", self.message)
+        if self.request_id:
+            text += " [request id %s]" % self.request_id
+        if self.hint:
+            text += ". " + self.hint
+        return text
+
+    def result(self):
+        """The fields a module returns beside `msg`, for machines."""
+        return {
+            "status": self.status,
+            "error_code": self.code,
+            "request_id": self.request_id,
+        }
+
+
+def retry_after_seconds(value, now=None):
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date; None if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def backoff_seconds(attempt, base=0.5, cap=8.0):
+    """Exponential backoff with equal jitter: never zero, never in lockstep with other clients."""
+    ceiling = min(cap, base * (2 ** (attempt - 1)))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+class Transport:
+    """One requests session to one server, shared by the threads that page and poll concurrently."""
+
+    def __init__(
+        self,
+        base_url,
+        username=None,
+        password=None,
+        api_key=None,
+        api_key_header="X-ntnx-api-key",
+        validate_certs=True,
+        ca_path=None,
+        timeout=30.0,
+        max_retries=5,
+        retry_max_seconds=120.0,
+        pool_size=8,
+    ):
+        if requests is None:
+            raise ApiError(
+                "load the Python library 'requests'",
+                "it is not installed for the Python that runs this module",
+                hint="install it (pip install requests) on the host that runs the module",
+            )
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.retry_max_seconds = retry_max_seconds
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1), max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
+        if api_key:
+            self.session.headers[api_key_header] = api_key
+        elif username is not None:
+            self.session.auth = (username, password or "")
+        # Passed on every request: a session-wide value loses to REQUESTS_CA_BUNDLE in the environment.
+        self.verify = (ca_path or True) if validate_certs else False
+        if not validate_certs:
+            requests.packages.urllib3.disable_warnings(
+                requests.packages.urllib3.exceptions.InsecureRequestWarning
+            )
+        self._lock = threading.Lock()
+        self.stats = {"requests": 0, "retries": 0}
+
+    def _count(self, key):
+        with self._lock:
+            self.stats[key] += 1
+
+    def request(self, method, path, action, params=None, body=None, headers=None, request_id=None):
+        """Send one call, retrying what is worth retrying; return the final requests.Response.
+
+        A status the server answered with (even an error) is returned for the client to read;
+        only a server that could not be reached at all raises here.
+        """
+        headers = dict(headers or {})
+        if method != "GET":
+            headers[REQUEST_ID_HEADER] = request_id or str(uuid.uuid4())
+        url = self.base_url + path
+        deadline = time.monotonic() + self.retry_max_seconds
+        attempt = 0
+        while True:
+            attempt += 1
+            self._count("requests")
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=body,
+                    headers=headers,
+                    timeout=self.timeout,
+                    verify=self.verify,
+                )
+            except requests.exceptions.SSLError as exc:
+                raise ApiError(
+                    action,
+                    "the TLS certificate of %s could not be verified (%s)" % (self.base_url, _reason(exc)),
+                    hint="set ca_path to the CA bundle that signed it, or validate_certs: false for a lab",
+                ) from None
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                response, failure, wait = None, exc, None
+            else:
+                if response.status_code not in RETRY_STATUSES:
+                    return response
+                failure, wait = response, retry_after_seconds(response.headers.get("Retry-After"))
+            delay = backoff_seconds(attempt) if wait is None else wait
+            if attempt > self.max_retries or time.monotonic() + delay > deadline:
+                if response is not None:
+                    return response
+                raise ApiError(
+                    action,
+                    "cannot reach %s after %d attempts (%s)" % (self.base_url, attempt, _reason(failure)),
+                    request_id=headers.get(REQUEST_ID_HEADER),
+                    hint="check nutanix_host and nutanix_port, the network path, and that the server is up",
+                )
+            self._count("retries")
+            time.sleep(delay)
+
+
+def _reason(exc):
+    """The innermost message of a requests/urllib3 exception, without the chain of wrappers."""
+    while exc.args and isinstance(exc.args[0], Exception):
+        exc = exc.args[0]
+    reason = getattr(exc, "reason", None)
+    return str(reason or exc)

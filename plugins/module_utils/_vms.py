@@ -1,0 +1,251 @@
+# -*- coding: utf-8 -*-
+# Copyright: day2ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to day2ops.ahv: other collections must not import it; it changes without notice.
+
+Listing VMs the way vm_info and the prism_vms inventory do, and the stable summary shape
+both return. Prism v4 cannot filter VMs by Category on the server, so a Category scope is
+resolved either through the Categories' associations (then VMs fetched by ext_id) or by
+filtering a server-side list on the client, whichever needs fewer calls.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
+from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import (
+    VMS,
+    CategoryIndex,
+    cluster_names,
+    find_cluster,
+)
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PAGE_LIMIT, odata_quote
+
+# What the summary reads; requested with $select whenever the caller does not want whole VMs.
+SUMMARY_FIELDS = (
+    "extId",
+    "name",
+    "description",
+    "cluster",
+    "host",
+    "powerState",
+    "numSockets",
+    "numCoresPerSocket",
+    "numThreadsPerCore",
+    "memorySizeBytes",
+    "disks",
+    "nics",
+    "categories",
+)
+# Words, not on/off, which YAML reads as booleans.
+POWER_STATES = {"powered_on": "ON", "powered_off": "OFF", "paused": "PAUSED"}
+VMS_PER_ID_FILTER = 40  # `extId eq ...` clauses per call; ~2 KiB of URL
+STRATEGIES = ("auto", "associations", "client")
+VM_RESOURCE_TYPES = ("VM", "MH_VM")
+
+
+def summary(vm, clusters, categories):
+    """The documented, stable shape of one VM; the Prism object itself stays under `vm`."""
+    sockets = vm.get("numSockets")
+    cores = vm.get("numCoresPerSocket")
+    threads = vm.get("numThreadsPerCore") or 1
+    memory = vm.get("memorySizeBytes")
+    cluster_id = (vm.get("cluster") or {}).get("extId")
+    return {
+        "ext_id": vm.get("extId"),
+        "name": vm.get("name"),
+        "description": vm.get("description"),
+        "cluster_ext_id": cluster_id,
+        "cluster": clusters.get(cluster_id),
+        "host_ext_id": (vm.get("host") or {}).get("extId"),
+        "power_state": vm.get("powerState"),
+        "vcpus": sockets * cores * threads if sockets and cores else None,
+        "memory_mib": memory // (1024 * 1024) if memory is not None else None,
+        "storage_gib": round(storage_bytes(vm) / float(1 << 30), 2) if "disks" in vm else None,
+        "categories": categories.as_map(vm.get("categories")),
+        "category_ext_ids": [c.get("extId") for c in vm.get("categories") or []],
+        "ip_addresses": ip_addresses(vm),
+        "vm": vm,
+    }
+
+
+def storage_bytes(vm):
+    """Provisioned bytes of the VM's disks (CD-ROMs and volume-group disks are not its storage)."""
+    total = 0
+    for disk in vm.get("disks") or ():
+        backing = disk.get("backingInfo") or {}
+        if backing.get("$objectType", "vmm.v4.ahv.config.VmDisk").endswith("VmDisk"):
+            total += backing.get("diskSizeBytes") or 0
+    return total
+
+
+def ip_addresses(vm):
+    """Learned addresses first (what the guest really has), then assigned ones, without repeats."""
+    learned, assigned = [], []
+    for nic in vm.get("nics") or ():
+        for info in (nic.get("networkInfo"), nic.get("nicNetworkInfo")):
+            info = info or {}
+            for address in (info.get("ipv4Info") or {}).get("learnedIpAddresses") or ():
+                learned.append(address.get("value"))
+            assigned.append(((info.get("ipv4Config") or {}).get("ipAddress") or {}).get("value"))
+    return [ip for ip in dict.fromkeys(learned + assigned) if ip]
+
+
+def server_filter(client, odata_filter=None, cluster=None, power_state=None):
+    """The $filter Prism can apply itself: the caller's raw OData plus the convenience options."""
+    clauses = ["(%s)" % odata_filter] if odata_filter else []
+    if cluster:
+        cluster_id = find_cluster(client, name=cluster)["extId"] if not _is_uuid(cluster) else cluster
+        clauses.append("cluster/extId eq %s" % odata_quote(cluster_id))
+    if power_state:
+        state = POWER_STATES.get(power_state)
+        if state is None:
+            raise ApiError(
+                "list VMs",
+                "power_state '%s' is not a VM power state" % power_state,
+                hint="use one of %s" % ", ".join(sorted(POWER_STATES)),
+            )
+        clauses.append("powerState eq Vmm.Ahv.Config.PowerState'%s'" % state)
+    return " and ".join(clauses) or None
+
+
+def list_vms(
+    client,
+    odata_filter=None,
+    categories=None,
+    cluster=None,
+    power_state=None,
+    select=None,
+    order_by=None,
+    limit=None,
+    strategy="auto",
+):
+    """(vms, how) for the query; `how` says which Category strategy ran, for the docs' claim."""
+    flt = server_filter(client, odata_filter, cluster, power_state)
+    fields = None if select is None else sorted(set(select) | set(SUMMARY_FIELDS))
+    params = {}
+    if fields:
+        params["$select"] = ",".join(fields)
+    if order_by:
+        params["$orderby"] = order_by
+    if not categories:
+        if flt:
+            params["$filter"] = flt
+        return client.list("vmm", VMS, action="list VMs", params=params, limit=limit), "server"
+    index = CategoryIndex.load(client, keys=list(categories))
+    wanted = index.ext_ids(categories)
+    if strategy not in STRATEGIES:
+        raise ApiError(
+            "list VMs",
+            "category_strategy '%s' is unknown" % strategy,
+            hint="use one of %s" % ", ".join(STRATEGIES),
+        )
+    scope = _associated_vms(client, wanted) if strategy != "client" else None
+    if strategy == "auto":
+        strategy = _cheaper(client, scope, flt)
+    if strategy == "associations":
+        vms = _by_associations(client, scope, flt, params)
+        if order_by:
+            vms = sort_like_orderby(vms, order_by)
+        return (vms[:limit] if limit else vms), "associations"
+    if fields and "categories" not in fields:
+        params["$select"] += ",categories"
+    if flt:
+        params["$filter"] = flt
+    vms = [vm for vm in client.list("vmm", VMS, action="list VMs", params=params) if _in_scope(vm, wanted)]
+    return (vms[:limit] if limit else vms), "client"
+
+
+def _in_scope(vm, wanted):
+    """AND across keys, OR across the values of one key."""
+    ids = set(c.get("extId") for c in vm.get("categories") or ())
+    return all(ids.intersection(values) for values in wanted.values())
+
+
+def _associated_vms(client, wanted):
+    def members(category_id):
+        category, _etag = client.get(
+            "prism",
+            "config/categories/{0}",
+            category_id,
+            action="read the associations of Category %s" % category_id,
+            params={"$expand": "detailedAssociations"},
+        )
+        return set(
+            a.get("resourceId")
+            for a in category.get("detailedAssociations") or ()
+            if a.get("resourceType") in VM_RESOURCE_TYPES
+        )
+
+    ids = sorted(set(i for values in wanted.values() for i in values))
+    by_category = dict(zip(ids, client.map(members, ids)))
+    scope = None
+    for values in wanted.values():
+        key_scope = set().union(*(by_category[v] for v in values))
+        scope = key_scope if scope is None else scope & key_scope
+    return sorted(scope or ())
+
+
+def _cheaper(client, scope, flt):
+    """Associations when fetching the scoped VMs by ext_id takes fewer calls than paging the list."""
+    total = client.page(
+        "vmm",
+        VMS,
+        action="count VMs",
+        params=dict({"$limit": 1, "$select": "extId"}, **({"$filter": flt} if flt else {})),
+    )[1]
+    by_id = math.ceil(len(scope) / float(VMS_PER_ID_FILTER))
+    by_list = math.ceil(total / float(PAGE_LIMIT))
+    return "associations" if by_id <= by_list else "client"
+
+
+def _by_associations(client, scope, flt, params):
+    chunks = [scope[i : i + VMS_PER_ID_FILTER] for i in range(0, len(scope), VMS_PER_ID_FILTER)]
+
+    def fetch(chunk):
+        ids = " or ".join("extId eq %s" % odata_quote(i) for i in chunk)
+        chunk_params = dict(params, **{"$filter": "(%s) and (%s)" % (ids, flt) if flt else ids})
+        chunk_params.pop("$orderby", None)
+        return client.list("vmm", VMS, action="list VMs by Category", params=chunk_params)
+
+    vms = []
+    for found in client.map(fetch, chunks):
+        vms.extend(found)
+    return vms
+
+
+def sort_like_orderby(items, order_by):
+    """Apply an OData $orderby ("name desc, memorySizeBytes") on the client, missing values first."""
+    for clause in reversed([c.strip() for c in order_by.split(",") if c.strip()]):
+        parts = clause.split()
+        descending = len(parts) > 1 and parts[1].lower() == "desc"
+        items = sorted(items, key=_path_key(parts[0].split("/")), reverse=descending)
+    return items
+
+
+def _path_key(path):
+    def key(item):
+        for step in path:
+            item = item.get(step) if isinstance(item, dict) else None
+        return (item is not None, item)
+
+    return key
+
+
+def vm_summaries(client, vms):
+    """Summaries of many VMs, with the cluster names and Category names read once for all."""
+    clusters = cluster_names(client)
+    categories = CategoryIndex.load(client)
+    return [summary(vm, clusters, categories) for vm in vms]
+
+
+def _is_uuid(value):
+    parts = str(value).split("-")
+    return [len(p) for p in parts] == [8, 4, 4, 4, 12]
+
+
+def ngt_ready(vm):
+    """Whether guest actions (guest shutdown and reboot) can reach the VM through Nutanix Guest Tools."""
+    tools = vm.get("guestTools") or {}
+    return bool(tools.get("isInstalled") and tools.get("isEnabled") and tools.get("isReachable"))

@@ -1,0 +1,101 @@
+"""Run a list of tasks as a real `ansible-playbook` against the simulator and read back every result."""
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from collection_path import collections_path
+from sim_process import PASSWORD, USERNAME, SimProcess
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Run:
+    rc: int
+    output: str
+    results: list[dict]
+
+    @property
+    def failed(self) -> list[dict]:
+        return [r for r in self.results if r.get("failed")]
+
+
+def connection(sim: SimProcess, **overrides) -> dict:
+    """The module_defaults of the day2ops.ahv.prism group for this simulator, verified by its own CA."""
+    options = {
+        "nutanix_host": sim.host,
+        "nutanix_port": sim.port,
+        "nutanix_username": USERNAME,
+        "nutanix_password": PASSWORD,
+        "ca_path": str(sim.cert_path),
+    }
+    options.update(overrides)
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def run_tasks(
+    sim: SimProcess,
+    tmp_path: Path,
+    tasks: list[dict],
+    *,
+    defaults: dict | None = None,
+    env: dict | None = None,
+    args: tuple[str, ...] = (),
+    ignore_errors: bool = False,
+) -> Run:
+    """Each task's result is registered as r<i> and written out at the end, failures included."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    names = []
+    body = []
+    for i, task in enumerate(tasks):
+        task = dict(task)
+        name = task.setdefault("register", f"r{i}")
+        names.append(name)
+        if ignore_errors:
+            task["ignore_errors"] = True
+        body.append(task)
+    out = tmp_path / "results.json"
+    dump = "{{ [" + ", ".join(f"{n} | default({{}})" for n in names) + "] | to_json }}"
+    play = {
+        "hosts": "localhost",
+        "gather_facts": False,
+        "module_defaults": {"group/day2ops.ahv.prism": connection(sim) if defaults is None else defaults},
+        "tasks": [
+            {"block": body, "always": [{"ansible.builtin.copy": {"content": dump, "dest": str(out)}, "check_mode": False}]},
+        ],
+    }
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(yaml.safe_dump([play], sort_keys=False))
+    environment = {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(collections_path()),
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
+        **(env or {}),
+    }
+    proc = subprocess.run(
+        [str(BIN / "ansible-playbook"), str(playbook), *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=600,
+    )
+    results = json.loads(out.read_text()) if out.exists() else []
+    return Run(proc.returncode, proc.stdout + proc.stderr, results)
+
+
+def module_examples(module: str) -> list[dict]:
+    """The EXAMPLES of a module, as tasks, read from its source as ansible-doc reads them."""
+    source = (Path(__file__).resolve().parents[2] / "plugins" / "modules" / f"{module}.py").read_text()
+    namespace: dict = {}
+    start = source.index('EXAMPLES = r"""')
+    end = source.index('"""', start + len('EXAMPLES = r"""'))
+    exec(source[start : end + 3], namespace)  # only the string assignment, not the module
+    return yaml.safe_load(namespace["EXAMPLES"])
