@@ -28,8 +28,10 @@ demo: collection
 	@echo "  login:                    admin / Nutanix.123   or header X-ntnx-api-key: day2ops-demo-api-key"
 	@echo "  try:  curl -k -u admin:Nutanix.123 'https://127.0.0.1:$(SIM_PORT)/api/vmm/v4.0/ahv/config/vms?\$$limit=1'"
 	@echo "  control API:              https://127.0.0.1:$(SIM_PORT)/_sim/state      (Ctrl-C stops the demo)"
+	@echo "  for the collection:       export NUTANIX_HOST=127.0.0.1 NUTANIX_PORT=$(SIM_PORT) NUTANIX_USERNAME=admin \\"
+	@echo "                              NUTANIX_PASSWORD=Nutanix.123 NUTANIX_CA_PATH=$(CURDIR)/.demo/sim/sim-cert.pem"
 	@echo
-	$(BIN)/day2ops sim --port $(SIM_PORT) --vm-count $(SIM_VMS) --control --log-level info
+	$(BIN)/day2ops sim --port $(SIM_PORT) --vm-count $(SIM_VMS) --control --cert-dir .demo/sim --log-level info
 
 test: $(STAMP) ruff unit contract integration sanity lint
 
