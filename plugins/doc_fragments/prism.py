@@ -127,6 +127,38 @@ options:
       - name: NUTANIX_CA_PATH
 """
 
+    # Attributes of the modules that only read.
+    INFO = r"""
+attributes:
+  check_mode:
+    support: full
+    details: It changes nothing, so it runs the same in check mode.
+  diff_mode:
+    support: none
+"""
+
+    # Attributes of the modules that change Prism Central.
+    CHANGE = r"""
+attributes:
+  check_mode:
+    support: full
+    details: Reports exactly what would change, without calling any mutating API.
+  diff_mode:
+    support: full
+    details: Shows the affected fields before and after.
+"""
+
+    # One VM, by ext_id or by name (the module requires one of them).
+    VM = r"""
+options:
+  ext_id:
+    description: The VM's ext_id. Give O(ext_id) or O(name).
+    type: str
+  name:
+    description: The VM's name. A name shared by several VMs is an error that lists them.
+    type: str
+"""
+
     WAIT = r"""
 options:
   wait:

@@ -37,12 +37,8 @@ options:
     default: present
 extends_documentation_fragment:
   - day2ops.ahv.prism
+  - day2ops.ahv.prism.change
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 """
 
 EXAMPLES = r"""

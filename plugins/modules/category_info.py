@@ -33,12 +33,8 @@ options:
     default: false
 extends_documentation_fragment:
   - day2ops.ahv.prism
+  - day2ops.ahv.prism.info
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
 """
 
 EXAMPLES = r"""

@@ -32,12 +32,8 @@ options:
     default: 600
 extends_documentation_fragment:
   - day2ops.ahv.prism
+  - day2ops.ahv.prism.info
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
 """
 
 EXAMPLES = r"""

@@ -35,12 +35,8 @@ options:
 extends_documentation_fragment:
   - day2ops.ahv.prism
   - day2ops.ahv.prism.wait
+  - day2ops.ahv.prism.change
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 """
 
 EXAMPLES = r"""

@@ -17,12 +17,6 @@ description:
   - Only the missing (or, for V(absent), present) pairs are sent, so a second run changes nothing.
 author: day2ops team (@day2ops)
 options:
-  ext_id:
-    description: The VM's ext_id.
-    type: str
-  name:
-    description: The VM's name. A name shared by several VMs is an error that lists them.
-    type: str
   categories:
     description: "The key:value pairs, for example C({Environment: Production, AppTier: [Web, App]})."
     type: dict
@@ -40,13 +34,10 @@ options:
     default: false
 extends_documentation_fragment:
   - day2ops.ahv.prism
+  - day2ops.ahv.prism.vm
   - day2ops.ahv.prism.wait
+  - day2ops.ahv.prism.change
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 """
 
 EXAMPLES = r"""
@@ -110,7 +101,12 @@ task_ext_ids:
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
 from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import VMS, CategoryIndex, find_vm
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import WAIT_SPEC, PrismModule
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import (
+    VM_CHOICE,
+    VM_SPEC,
+    WAIT_SPEC,
+    PrismModule,
+)
 
 VERBS = (("associated", "associate-categories"), ("disassociated", "disassociate-categories"))
 
@@ -181,19 +177,13 @@ def ensure(module):
 
 def main():
     spec = dict(
-        ext_id=dict(type="str"),
-        name=dict(type="str"),
         categories=dict(type="dict", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         purge=dict(type="bool", default=False),
     )
+    spec.update(VM_SPEC)
     spec.update(WAIT_SPEC)
-    PrismModule(
-        spec,
-        required_one_of=[("ext_id", "name")],
-        mutually_exclusive=[("ext_id", "name")],
-        supports_check_mode=True,
-    ).run(ensure)
+    PrismModule(spec, supports_check_mode=True, **VM_CHOICE).run(ensure)
 
 
 if __name__ == "__main__":

@@ -69,12 +69,8 @@ options:
     choices: [powered_on, powered_off, paused]
 extends_documentation_fragment:
   - day2ops.ahv.prism
+  - day2ops.ahv.prism.info
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
 """
 
 EXAMPLES = r"""

@@ -19,12 +19,6 @@ description:
     unless O(force_off=true) asks to power the VM off instead.
 author: day2ops team (@day2ops)
 options:
-  ext_id:
-    description: The VM's ext_id.
-    type: str
-  name:
-    description: The VM's name. A name shared by several VMs is an error that lists them.
-    type: str
   state:
     description:
       - V(powered_on) and V(powered_off) switch the power directly (power-off is a hard stop).
@@ -41,13 +35,10 @@ options:
     default: false
 extends_documentation_fragment:
   - day2ops.ahv.prism
+  - day2ops.ahv.prism.vm
   - day2ops.ahv.prism.wait
+  - day2ops.ahv.prism.change
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 """
 
 EXAMPLES = r"""
@@ -101,7 +92,12 @@ vm:
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
 from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import VMS, find_vm
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import WAIT_SPEC, PrismModule
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import (
+    VM_CHOICE,
+    VM_SPEC,
+    WAIT_SPEC,
+    PrismModule,
+)
 from ansible_collections.day2ops.ahv.plugins.module_utils._vms import ngt_ready
 
 # state -> (states that need no action, resulting power state)
@@ -198,18 +194,12 @@ def ensure(module):
 
 def main():
     spec = dict(
-        ext_id=dict(type="str"),
-        name=dict(type="str"),
         state=dict(type="str", required=True, choices=sorted(TARGET)),
         force_off=dict(type="bool", default=False),
     )
+    spec.update(VM_SPEC)
     spec.update(WAIT_SPEC)
-    PrismModule(
-        spec,
-        required_one_of=[("ext_id", "name")],
-        mutually_exclusive=[("ext_id", "name")],
-        supports_check_mode=True,
-    ).run(ensure)
+    PrismModule(spec, supports_check_mode=True, **VM_CHOICE).run(ensure)
 
 
 if __name__ == "__main__":
