@@ -66,7 +66,12 @@ def run_tasks(
         "gather_facts": False,
         "module_defaults": {"group/day2ops.ahv.prism": connection(sim) if defaults is None else defaults},
         "tasks": [
-            {"block": body, "always": [{"ansible.builtin.copy": {"content": dump, "dest": str(out)}, "check_mode": False}]},
+            {
+                "block": body,
+                "always": [
+                    {"ansible.builtin.copy": {"content": dump, "dest": str(out)}, "check_mode": False}
+                ],
+            },
         ],
     }
     playbook = tmp_path / "play.yml"
