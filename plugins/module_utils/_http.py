@@ -49,7 +49,11 @@ class ApiError(Exception):
 
     def __str__(self):
         head = " ".join(str(part) for part in (self.status, self.code) if part)
-        text = "Failed to %s: %s%s" % (self.action, head + ": " if head else "", self.message)
+        text = "Failed to %s: %s%s" % (
+            self.action,
+            head + ": " if head else "",
+            str(self.message).rstrip(". "),
+        )
         if self.request_id:
             text += " [request id %s]" % self.request_id
         if self.hint:
