@@ -152,6 +152,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _populate(self, vms):
         strict = self.get_option("strict")
+        # Templating per host is most of the cost at 20,000 hosts; skip it when nothing asks for it.
+        constructed = any(self.get_option(o) for o in ("compose", "groups", "keyed_groups"))
         for host, vm in self._hostnames(vms):
             self.inventory.add_host(host)
             for name, value in vm.items():
@@ -160,10 +162,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self.inventory.set_variable(host, "ansible_host", vm["ip_addresses"][0])
             for group in self._default_groups(vm):
                 self.inventory.add_child(self.inventory.add_group(group), host)
-            hostvars = self.inventory.get_host(host).get_vars()
-            self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
-            self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
-            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, host, strict=strict)
+            if constructed:
+                hostvars = self.inventory.get_host(host).get_vars()
+                self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
+                self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
+                self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, host, strict=strict)
 
     def _hostnames(self, vms):
         """(host name, vm) pairs; duplicate names are told apart deterministically, by ext_id order."""

@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_inventory
 from sim_process import start_sim
 
 VMS = "/api/vmm/v4.3/ahv/config/vms"
@@ -60,6 +62,7 @@ def main() -> None:
     for name in QUERIES:
         print(f"{name:40} {small[name]:11.1f} {large[name]:14.1f} {large[name] / small[name]:7.1f}x")
     print(f"\nloading {total - 300} generated VMs took {generated_s:.1f} s")
+    bench_inventory.main()
 
 
 if __name__ == "__main__":
