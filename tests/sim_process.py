@@ -44,6 +44,18 @@ class SimProcess:
         """The simulator's self-signed certificate, usable as a CA bundle (`ca_path`)."""
         return self.log_path.parent / "sim-cert.pem"
 
+    def prism_options(self, **overrides) -> dict:
+        """The collection's connection options for this simulator, verified by its own certificate."""
+        options = {
+            "nutanix_host": self.host,
+            "nutanix_port": self.port,
+            "nutanix_username": USERNAME,
+            "nutanix_password": PASSWORD,
+            "ca_path": str(self.cert_path),
+        }
+        options.update(overrides)
+        return {k: v for k, v in options.items() if v is not None}
+
     @property
     def base_url(self) -> str:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"

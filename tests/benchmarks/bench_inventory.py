@@ -16,7 +16,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from collection_path import collections_path  # noqa: E402
-from sim_process import PASSWORD, USERNAME, start_sim  # noqa: E402
+from sim_process import start_sim  # noqa: E402
 
 VM_COUNT = 20000
 LATENCY = 0.1  # seconds per list call, about what a loaded Prism Central answers a 100-VM page in
@@ -41,13 +41,7 @@ def main() -> None:
     try:
         sim.control("POST", "vms/generate", {"count": VM_COUNT - 300})
         sim.control("POST", "latency", {"operation": "list_vms", "seconds": LATENCY})
-        options = {
-            "nutanix_host": sim.host,
-            "nutanix_port": sim.port,
-            "nutanix_username": USERNAME,
-            "nutanix_password": PASSWORD,
-            "ca_path": str(sim.cert_path),
-        }
+        options = sim.prism_options()
         select = (
             "extId,name,description,cluster,host,powerState,numSockets,numCoresPerSocket,numThreadsPerCore,"
         )

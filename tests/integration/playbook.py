@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 from collection_path import collections_path
-from sim_process import PASSWORD, USERNAME, SimProcess
+from sim_process import SimProcess
 
 BIN = Path(sys.executable).parent
 
@@ -26,16 +26,8 @@ class Run:
 
 
 def connection(sim: SimProcess, **overrides) -> dict:
-    """The module_defaults of the day2ops.ahv.prism group for this simulator, verified by its own CA."""
-    options = {
-        "nutanix_host": sim.host,
-        "nutanix_port": sim.port,
-        "nutanix_username": USERNAME,
-        "nutanix_password": PASSWORD,
-        "ca_path": str(sim.cert_path),
-    }
-    options.update(overrides)
-    return {k: v for k, v in options.items() if v is not None}
+    """The module_defaults of the day2ops.ahv.prism group for this simulator."""
+    return sim.prism_options(**overrides)
 
 
 def run_tasks(

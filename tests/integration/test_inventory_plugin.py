@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from collection_path import collections_path
-from sim_process import API_KEY, PASSWORD, USERNAME
+from sim_process import API_KEY
 
 BIN = Path(sys.executable).parent
 GOLDEN = Path(__file__).resolve().parent / "golden" / "prism_vms_graph.txt"
@@ -18,13 +18,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden" / "prism_vms_graph.txt"
 def inventory(sim, tmp_path, config: dict, *args: str, env: dict | None = None, connection: bool = True):
     settings = {"plugin": "day2ops.ahv.prism_vms"}
     if connection:
-        settings.update(
-            nutanix_host=sim.host,
-            nutanix_port=sim.port,
-            nutanix_username=USERNAME,
-            nutanix_password=PASSWORD,
-            ca_path=str(sim.cert_path),
-        )
+        settings.update(sim.prism_options())
     settings.update(config)
     tmp_path.mkdir(parents=True, exist_ok=True)
     source = tmp_path / "test.prism_vms.yml"

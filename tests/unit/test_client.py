@@ -12,21 +12,13 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._http import (
 )
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PrismClient, odata_quote, parse_time
 from ansible_collections.day2ops.ahv.plugins.module_utils._vms import sort_like_orderby, summary
-from sim_process import API_KEY, PASSWORD, USERNAME
+from sim_process import API_KEY
 
 VMS = "ahv/config/vms"
 
 
 def client_for(sim, **options) -> PrismClient:
-    settings = {
-        "nutanix_host": sim.host,
-        "nutanix_port": sim.port,
-        "nutanix_username": USERNAME,
-        "nutanix_password": PASSWORD,
-        "ca_path": str(sim.cert_path),
-    }
-    settings.update(options)
-    return PrismClient.from_options(settings)
+    return PrismClient.from_options(sim.prism_options(**options))
 
 
 def fault(sim, **rule):
