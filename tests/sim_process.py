@@ -85,6 +85,7 @@ class SimProcess:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait(10)
 
 
 def start_sim(

@@ -41,4 +41,12 @@ def serve(opts: ServerOptions) -> None:
         cert, key = ensure_certificate(opts.cert_dir)
         ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
     logging.basicConfig(level=opts.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    uvicorn.run(app, host=opts.host, port=opts.port, log_level=opts.log_level, access_log=False, **ssl)
+    uvicorn.run(
+        app,
+        host=opts.host,
+        port=opts.port,
+        log_level=opts.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=1,
+        **ssl,
+    )

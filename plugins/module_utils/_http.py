@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import re
 import threading
 import time
 import traceback
@@ -173,6 +174,13 @@ class Transport:
                 ) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 response, failure, wait = None, exc, None
+            except (requests.exceptions.RequestException, OSError) as exc:
+                # Not worth retrying: a bad URL, an unreadable ca_path, and the like.
+                raise ApiError(
+                    action,
+                    "the request to %s could not be sent (%s)" % (self.base_url, _reason(exc)),
+                    hint="check nutanix_host, nutanix_port and ca_path",
+                ) from None
             else:
                 if response.status_code not in RETRY_STATUSES:
                     return response
@@ -196,4 +204,5 @@ def _reason(exc):
     while exc.args and isinstance(exc.args[0], Exception):
         exc = exc.args[0]
     reason = getattr(exc, "reason", None)
-    return str(reason or exc)
+    # urllib3 prefixes "<HTTPSConnection object at 0x…>: ", which tells the operator nothing.
+    return re.sub(r"^<[^>]+>: ", "", str(reason or exc))
