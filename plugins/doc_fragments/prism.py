@@ -113,8 +113,8 @@ options:
       - name: NUTANIX_CA_PATH
 """
 
-    # Attributes of the modules that only read.
-    INFO = r"""
+    # What every module (not the inventory plugin) shares: the action group and the notes.
+    MODULE = r"""
 attributes:
   action_group:
     description: Part of the action group, so C(module_defaults) sets the connection options once.
@@ -125,39 +125,31 @@ attributes:
     description: Runs wherever Python and C(requests) are; it talks HTTPS to Prism Central.
     support: full
     platforms: all
-  check_mode:
-    support: full
-    details: It changes nothing, so it runs the same in check mode.
-  diff_mode:
-    support: none
 notes:
   - Set the connection once for every module with C(module_defaults) and the action group
     C(group/day2ops.ahv.prism).
   - Only the Python library C(requests) is needed at run time, no vendor SDK.
 """
 
+    # Attributes of the modules that only read.
+    INFO = r"""
+attributes:
+  check_mode:
+    support: full
+    details: It changes nothing, so it runs the same in check mode.
+  diff_mode:
+    support: none
+"""
+
     # Attributes of the modules that change Prism Central.
     CHANGE = r"""
 attributes:
-  action_group:
-    description: Part of the action group, so C(module_defaults) sets the connection options once.
-    support: full
-    membership:
-      - day2ops.ahv.prism
-  platform:
-    description: Runs wherever Python and C(requests) are; it talks HTTPS to Prism Central.
-    support: full
-    platforms: all
   check_mode:
     support: full
     details: Reports exactly what would change, without calling any mutating API.
   diff_mode:
     support: full
     details: Shows the affected fields before and after.
-notes:
-  - Set the connection once for every module with C(module_defaults) and the action group
-    C(group/day2ops.ahv.prism).
-  - Only the Python library C(requests) is needed at run time, no vendor SDK.
 """
 
     # One VM, by ext_id or by name (the module requires one of them).

@@ -37,6 +37,7 @@ options:
     default: present
 extends_documentation_fragment:
   - day2ops.ahv.prism
+  - day2ops.ahv.prism.module
   - day2ops.ahv.prism.change
   - ansible.builtin.action_common_attributes
 """

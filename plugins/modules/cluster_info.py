@@ -31,6 +31,7 @@ options:
     default: false
 extends_documentation_fragment:
   - day2ops.ahv.prism
+  - day2ops.ahv.prism.module
   - day2ops.ahv.prism.info
   - ansible.builtin.action_common_attributes
 """

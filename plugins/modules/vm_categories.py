@@ -34,6 +34,7 @@ options:
     default: false
 extends_documentation_fragment:
   - day2ops.ahv.prism
+  - day2ops.ahv.prism.module
   - day2ops.ahv.prism.vm
   - day2ops.ahv.prism.wait
   - day2ops.ahv.prism.change

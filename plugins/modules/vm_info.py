@@ -69,6 +69,7 @@ options:
     choices: [powered_on, powered_off, paused]
 extends_documentation_fragment:
   - day2ops.ahv.prism
+  - day2ops.ahv.prism.module
   - day2ops.ahv.prism.info
   - ansible.builtin.action_common_attributes
 """
