@@ -8,7 +8,7 @@ SIM_PORT ?= 9440
 SIM_VMS ?= 300
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv collection unit contract integration ruff sanity lint bench clean
+.PHONY: demo demo-patch test venv collection unit contract integration ruff sanity lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -32,6 +32,10 @@ demo: collection
 	@echo "                              NUTANIX_PASSWORD=Nutanix.123 NUTANIX_CA_PATH=$(CURDIR)/.demo/sim/sim-cert.pem"
 	@echo
 	$(BIN)/day2ops sim --port $(SIM_PORT) --vm-count $(SIM_VMS) --control --cert-dir .demo/sim --log-level info
+
+# With `make demo` running: playbooks/safe_patch.yml over HR's test app tier, one VM made to break.
+demo-patch: collection
+	$(BIN)/python tests/safe_patch_lab.py --port $(SIM_PORT) --ca .demo/sim/sim-cert.pem --break hr-portal-tst-app-141
 
 test: $(STAMP) ruff unit contract integration sanity lint
 

@@ -24,5 +24,8 @@ def sim_process() -> SimProcess:
 def sim(sim_process: SimProcess) -> SimProcess:
     """The simulator at its demo estate, with no faults and short tasks."""
     sim_process.reset()
-    sim_process.control("POST", "tasks/timing", {"default_seconds": 0.3, "queued_share": 0.1})
+    # Timing is server configuration that a reset keeps; a test that changed it must not leak.
+    sim_process.control(
+        "POST", "tasks/timing", {"default_seconds": 0.3, "queued_share": 0.1, "per_operation": {}}
+    )
     return sim_process

@@ -76,6 +76,20 @@ class SimProcess:
         kwargs.setdefault("timeout", 60)
         return self.session.request(method, f"{self.base_url}{path}", **kwargs)
 
+    def wait_task(self, task_ext_id: str, timeout: float = 30) -> dict:
+        """Poll a Prism task until it ends; its final wire form."""
+        from urllib.parse import quote
+
+        deadline = time.monotonic() + timeout
+        while True:
+            task = self.api("GET", f"/api/prism/v4.0/config/tasks/{quote(task_ext_id, safe='')}").json()[
+                "data"
+            ]
+            if task["status"] in ("SUCCEEDED", "FAILED", "CANCELED"):
+                return task
+            assert time.monotonic() < deadline, task
+            time.sleep(0.05)
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 

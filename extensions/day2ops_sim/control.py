@@ -1,10 +1,12 @@
-"""The control plane under /_sim/: reset, state, scale, latency, faults, task timing, clock, versions.
+"""The control plane under /_sim/: reset, state, scale, latency, faults, task timing, clock, versions,
+and the guests inside the VMs (patch, reboot, application health).
 
 No real Prism Central serves /_sim/, so nothing a client does by accident lands here. Every
 endpoint is a thin wrapper over a SimState method, so in-process tests share the same verbs.
 """
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from . import operations
@@ -53,6 +55,12 @@ class TimingSpec(BaseModel):
     default_seconds: float | None = Field(None, ge=0)
     per_operation: dict[str, float] | None = None
     queued_share: float | None = Field(None, ge=0, le=1)
+
+
+class GuestSpec(BaseModel):
+    break_next_patch: bool | None = Field(None, description="the next patch leaves the application unhealthy")
+    next_patch_requires_reboot: bool | None = None
+    app_healthy: bool | None = None
 
 
 class ClockSpec(BaseModel):
@@ -149,7 +157,8 @@ def router(state: SimState) -> APIRouter:
         if spec.default_seconds is not None:
             t.default_seconds = spec.default_seconds
         if spec.per_operation is not None:
-            t.per_operation.update({task_operation(k): v for k, v in spec.per_operation.items()})
+            # Replaces the overrides: {} clears them.
+            t.per_operation = {task_operation(k): v for k, v in spec.per_operation.items()}
         if spec.queued_share is not None:
             t.queued_share = spec.queued_share
         return {
@@ -166,6 +175,57 @@ def router(state: SimState) -> APIRouter:
             state.clock.advance(spec.advance_seconds)
         state.tasks.tick()
         return {"now": state.clock.iso(), "frozen": state.clock.frozen}
+
+    def on_guest(vm_ext_id: str, act):
+        """`act(vm)` for a VM that exists; refusals (ApiError) as JSON with their status."""
+        state.tasks.tick()
+        vm = state.vmm.vms.get(vm_ext_id)
+        if vm is None:
+            return JSONResponse({"detail": f"No VM with extId '{vm_ext_id}'."}, status_code=404)
+        try:
+            return act(vm)
+        except ApiError as err:
+            return JSONResponse({"detail": err.message}, status_code=err.status)
+
+    def view(vm: dict) -> dict:
+        return {
+            "vm_ext_id": vm["extId"],
+            "name": vm["name"],
+            "power_state": vm["powerState"],
+            **state.guests.of(vm).wire(),
+        }
+
+    def set_levers(vm: dict, spec: GuestSpec) -> dict:
+        guest = state.guests.of(vm)
+        for key, value in spec.model_dump(exclude_none=True).items():
+            setattr(guest, key, value)
+        return view(vm)
+
+    def health_of(vm: dict):
+        healthy, body = state.guests.health(vm)
+        return body if healthy else JSONResponse(body, status_code=503)
+
+    @api.get("/guests/{vm_ext_id}")
+    def guest(vm_ext_id: str):
+        return on_guest(vm_ext_id, view)
+
+    @api.post("/guests/{vm_ext_id}")
+    def set_guest(vm_ext_id: str, spec: GuestSpec):
+        return on_guest(vm_ext_id, lambda vm: set_levers(vm, spec))
+
+    @api.post("/guests/{vm_ext_id}/patch")
+    def patch_guest(vm_ext_id: str):
+        """What a package manager's upgrade does inside the guest (called by the SSH-side stand-in)."""
+        return on_guest(vm_ext_id, lambda vm: state.guests.patch(vm) and view(vm))
+
+    @api.post("/guests/{vm_ext_id}/reboot")
+    def reboot_guest(vm_ext_id: str):
+        return on_guest(vm_ext_id, lambda vm: state.guests.reboot(vm) and view(vm))
+
+    @api.get("/guests/{vm_ext_id}/health")
+    def health(vm_ext_id: str):
+        """The VM's application health URL: 200 when the VM runs and its application is healthy."""
+        return on_guest(vm_ext_id, health_of)
 
     @api.post("/versions")
     def versions(newest: dict[str, str]):

@@ -219,12 +219,9 @@ class VmFactory:
             "isEnabled": ngt_on,
             "isIsoInserted": False,
             "isReachable": ngt_on and on,
-            "capabilities": (
-                ["VSS_SNAPSHOT", "SELF_SERVICE_RESTORE"] if windows else ["SELF_SERVICE_RESTORE"]
-            )
-            if ngt_on
-            else [],
-            "isVssSnapshotCapable": ngt_on and windows,
+            # NGT quiesces Linux guests too (freeze/thaw scripts), under the same capability name.
+            "capabilities": ["VSS_SNAPSHOT", "SELF_SERVICE_RESTORE"] if ngt_on else [],
+            "isVssSnapshotCapable": ngt_on,
             "isVmMobilityDriversInstalled": ngt and windows,
             "availableVersion": "4.2",
         }

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from .backends.categories import CategoryBackend
 from .backends.clustermgmt import ClusterBackend
+from .backends.dataprotection import DataProtectionBackend
+from .backends.guests import GuestBackend
 from .backends.tasks import TaskBackend
 from .backends.vmm import VmmBackend
 from .core.clock import Clock
@@ -42,12 +44,18 @@ class SimState:
         self.tasks = TaskBackend(self.clock, self.ids)
         self.clusters = ClusterBackend()
         self.categories = CategoryBackend(self.ids)
-        self.vmm = VmmBackend(self.clock, self.ids, self.tasks, self.clusters, self.categories)
+        self.guests = GuestBackend(self.clock, self.ids)
+        self.vmm = VmmBackend(self.clock, self.ids, self.tasks, self.clusters, self.categories, self.guests)
+        self.dataprotection = DataProtectionBackend(
+            self.clock, self.ids, self.tasks, self.clusters, self.categories, self.vmm, self.guests
+        )
         self.backends = {
             "tasks": self.tasks,
             "clusters": self.clusters,
             "categories": self.categories,
             "vmm": self.vmm,
+            "guests": self.guests,
+            "dataprotection": self.dataprotection,
         }
         self.reset(seed, vm_count)
 

@@ -61,7 +61,7 @@ extends_documentation_fragment:
   - constructed
   - inventory_cache
 notes:
-  - Host variables are C(ext_id), C(name), C(cluster), C(cluster_ext_id), C(power_state) (C(ON), C(OFF) or
+  - Host variables are C(ext_id), C(vm_name), C(cluster), C(cluster_ext_id), C(power_state) (C(ON), C(OFF) or
     C(PAUSED)), C(vcpus) (sockets x cores x threads), C(memory_mib), C(storage_gib), C(categories),
     C(ip_addresses) and C(ansible_host), the first of C(ip_addresses), absent when the VM has no address.
   - "C(categories) is C({key: [values]}) with Category names, for example C({Environment: [Production]})."
@@ -116,7 +116,8 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._vms import list_vms, 
 # the cache and `ansible-inventory --list` stay small at tens of thousands of VMs.
 HOSTVARS = (
     "ext_id",
-    "name",
+    # The summary's `name`: Ansible reserves `name` (a play and task keyword), so the host has vm_name.
+    "vm_name",
     "cluster",
     "cluster_ext_id",
     "power_state",
@@ -168,7 +169,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         except ApiError as err:
             # Ansible shows the message of a parser error without a traceback; ApiError's is one line.
             raise AnsibleParserError(str(err)) from None
-        return [dict((key, vm.get(key)) for key in HOSTVARS) for vm in summaries]
+        return [
+            dict((key, vm.get("name" if key == "vm_name" else key)) for key in HOSTVARS) for vm in summaries
+        ]
 
     def _populate(self, vms):
         strict = self.get_option("strict")
@@ -185,7 +188,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for host, vm, default_groups in hosts:
             self.inventory.add_host(host)
             for key in HOSTVARS:
-                self.inventory.set_variable(host, key, vm[key])
+                self.inventory.set_variable(host, key, vm.get(key))
             if vm["ip_addresses"]:
                 self.inventory.set_variable(host, "ansible_host", vm["ip_addresses"][0])
             for group in default_groups:
@@ -209,12 +212,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         Prism lets VMs share a name but Ansible hosts cannot, so the VM whose ext_id sorts first keeps
         the name and the others take a suffix from their own ext_id, which does not depend on list order.
         """
-        ordered = sorted(vms, key=lambda vm: (vm["name"] or vm["ext_id"], vm["ext_id"]))
+        ordered = sorted(vms, key=lambda vm: (vm.get("vm_name") or vm["ext_id"], vm["ext_id"]))
         if self.get_option("hostnames") == "ext_id":
             return [(vm["ext_id"], vm) for vm in ordered]
         by_name = {}
         for vm in ordered:
-            by_name.setdefault(vm["name"] or vm["ext_id"], []).append(vm)
+            by_name.setdefault(vm.get("vm_name") or vm["ext_id"], []).append(vm)
         taken = set(by_name)
         pairs = []
         for name, same in by_name.items():

@@ -61,6 +61,14 @@ def find_cluster(client, ext_id=None, name=None):
     return pick_one("cluster", name, list_clusters(client, "name eq %s" % odata_quote(name)))
 
 
+def cluster_ext_id(client, name_or_ext_id):
+    """A cluster given either way, as its ext_id (a UUID-shaped value is taken as the ext_id)."""
+    parts = str(name_or_ext_id).split("-")
+    if [len(p) for p in parts] == [8, 4, 4, 4, 12]:
+        return name_or_ext_id
+    return find_cluster(client, name=name_or_ext_id)["extId"]
+
+
 def cluster_names(client):
     """{cluster ext_id: name} for every cluster Prism Central manages."""
     return dict((c["extId"], c.get("name")) for c in list_clusters(client))

@@ -18,7 +18,7 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import (
     VMS,
     CategoryIndex,
     cluster_names,
-    find_cluster,
+    cluster_ext_id,
 )
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PAGE_LIMIT, odata_quote
 
@@ -99,7 +99,7 @@ def server_filter(client, odata_filter=None, cluster=None, power_state=None):
     """The $filter Prism can apply itself: the caller's raw OData plus the convenience options."""
     clauses = ["(%s)" % odata_filter] if odata_filter else []
     if cluster:
-        cluster_id = find_cluster(client, name=cluster)["extId"] if not _is_uuid(cluster) else cluster
+        cluster_id = cluster_ext_id(client, cluster)
         clauses.append("cluster/extId eq %s" % odata_quote(cluster_id))
     if power_state:
         state = POWER_STATES.get(power_state)
@@ -241,11 +241,6 @@ def vm_summaries(client, vms):
     clusters = cluster_names(client)
     categories = CategoryIndex.load(client)
     return [summary(vm, clusters, categories) for vm in vms]
-
-
-def _is_uuid(value):
-    parts = str(value).split("-")
-    return [len(p) for p in parts] == [8, 4, 4, 4, 12]
 
 
 def ngt_ready(vm):

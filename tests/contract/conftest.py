@@ -1,6 +1,7 @@
 """The official Nutanix v4 SDKs pointed at the simulator process: the referees of fidelity."""
 
 import ntnx_clustermgmt_py_client as clustermgmt
+import ntnx_dataprotection_py_client as dataprotection
 import ntnx_prism_py_client as prism
 import ntnx_vmm_py_client as vmm
 import pytest
@@ -51,3 +52,13 @@ def categories_api(prism_client):
 @pytest.fixture
 def clusters_api(clustermgmt_client):
     return clustermgmt.ClustersApi(api_client=clustermgmt_client)
+
+
+@pytest.fixture
+def dataprotection_client(sim):
+    return _client(dataprotection, sim)
+
+
+@pytest.fixture
+def rp_api(dataprotection_client):
+    return dataprotection.RecoveryPointsApi(api_client=dataprotection_client)

@@ -23,7 +23,7 @@ VMS = "/api/vmm/v4.0/ahv/config/vms"
 WRONG = "hunter2-not-the-password"
 HOSTVARS = {
     "ext_id",
-    "name",
+    "vm_name",
     "cluster",
     "cluster_ext_id",
     "power_state",
@@ -199,7 +199,7 @@ def test_hostvars_of_one_vm_match_the_api(sim, tmp_path):
     disks = sum(d["backingInfo"]["diskSizeBytes"] for d in vm["disks"])
     assert host == {
         "ext_id": vm["extId"],
-        "name": vm["name"],
+        "vm_name": vm["name"],
         "cluster": clusters[vm["cluster"]["extId"]],
         "cluster_ext_id": vm["cluster"]["extId"],
         "power_state": vm["powerState"],

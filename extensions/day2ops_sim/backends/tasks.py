@@ -127,6 +127,9 @@ class TaskBackend:
         self.clock = clock
         self.ids = ids
         self.timing = TaskTiming()
+        # Other backends' clock-driven housekeeping (expiry), called with the time it must reach:
+        # before each task finishes, at its completion time, so a task never acts on what expired first.
+        self.sweepers: list[Callable[[float], None]] = []
         self.reset()
 
     def reset(self) -> None:
@@ -170,7 +173,12 @@ class TaskBackend:
         now = self.clock.now()
         while self._due and self._due[0][0] <= now:
             _, _, ext_id = heapq.heappop(self._due)
-            self._finish(self.tasks[ext_id])
+            task = self.tasks[ext_id]
+            for sweep in self.sweepers:
+                sweep(task.completes)
+            self._finish(task)
+        for sweep in self.sweepers:
+            sweep(now)
 
     def _finish(self, task: Task) -> None:
         task.completed = task.completes

@@ -8,6 +8,7 @@ from ..core.ids import IdFactory
 from ..core.store import Collection
 from .categories import CategoryBackend
 from .clustermgmt import ClusterBackend
+from .guests import GuestBackend
 from .tasks import EntityRef, Task, TaskBackend
 
 NS = "vmm"
@@ -82,12 +83,14 @@ class VmmBackend:
         tasks: TaskBackend,
         clusters: ClusterBackend,
         categories: CategoryBackend,
+        guests: GuestBackend,
     ) -> None:
         self.clock = clock
         self.ids = ids
         self.tasks = tasks
         self.clusters = clusters
         self.categories = categories
+        self.guests = guests
         self.vms = Collection("vm")
 
     def reset(self) -> None:
@@ -103,7 +106,7 @@ class VmmBackend:
     def _ref(self, vm: dict) -> EntityRef:
         return EntityRef(vm["extId"], VM_REL, vm.get("name"))
 
-    def _submit(self, op: str, description: str, vm: dict, effect, extra: list[EntityRef] = ()) -> Task:
+    def submit_for(self, op: str, description: str, vm: dict, effect, extra: list[EntityRef] = ()) -> Task:
         return self.tasks.submit(
             op,
             description,
@@ -112,11 +115,11 @@ class VmmBackend:
             [vm["cluster"]["extId"]] if vm.get("cluster") else [],
         )
 
-    def _changed(self, vm: dict) -> None:
+    def changed(self, vm: dict) -> None:
         vm["updateTime"] = self.clock.iso()
         self.vms.touch(vm["extId"])
 
-    def _alive(self, ext_id: str) -> dict:
+    def alive(self, ext_id: str) -> dict:
         """The VM a finishing task acts on; it may have been deleted while the task was queued."""
         vm = self.vms.get(ext_id)
         if vm is None:
@@ -139,7 +142,7 @@ class VmmBackend:
                 f"Cluster '{cluster_ref}' is not an AOS cluster managed by this Prism "
                 "Central; VMs can only be placed on AOS clusters.",
             )
-        self._check_categories(spec.get("categories") or [], "categories")
+        self.check_category_refs(spec.get("categories") or [], "categories")
         if spec.get("machineType", "PC") not in MACHINE_TYPES:
             raise bad_request(NS, f"'machineType' must be one of {', '.join(MACHINE_TYPES)}.", "machineType")
         now = self.clock.iso()
@@ -183,7 +186,7 @@ class VmmBackend:
             self.vms.add(vm)
             return None
 
-        return self._submit("CreateVm", "Create VM", vm, effect)
+        return self.submit_for("CreateVm", "Create VM", vm, effect)
 
     def _new_disk(self, disk: dict) -> dict:
         out = copy.deepcopy(disk)
@@ -218,23 +221,23 @@ class VmmBackend:
         changes = {k: copy.deepcopy(spec[k]) for k in UPDATABLE if k in spec and spec[k] is not None}
 
         def effect():
-            target = self._alive(ext_id)
+            target = self.alive(ext_id)
             target.update(changes)
-            self._changed(target)
+            self.changed(target)
             return None
 
-        return self._submit("UpdateVm", "Update VM", vm, effect)
+        return self.submit_for("UpdateVm", "Update VM", vm, effect)
 
     def delete(self, ext_id: str, if_match: str | None) -> Task:
         vm = self.get(ext_id)
         self.vms.check_if_match(ext_id, if_match)
 
         def effect():
-            self._alive(ext_id)
+            self.alive(ext_id)
             self.vms.remove(ext_id)
             return None
 
-        return self._submit("DeleteVm", "Delete VM", vm, effect)
+        return self.submit_for("DeleteVm", "Delete VM", vm, effect)
 
     # -- actions -----------------------------------------------------------------------------
     def power(self, ext_id: str, action: str, if_match: str | None) -> Task:
@@ -243,7 +246,7 @@ class VmmBackend:
         op, description, allowed, result, needs_ngt = POWER[action]
 
         def effect():
-            target = self._alive(ext_id)
+            target = self.alive(ext_id)
             state = target["powerState"]
             if state not in allowed:
                 raise ApiError(
@@ -263,16 +266,20 @@ class VmmBackend:
                     code(NS, 40902),
                 )
             if target["powerState"] != result:
-                self._set_power(target, result)
-            self._changed(target)
+                self.set_power(target, result)
+            elif result == "ON":
+                # A reboot, reset or power cycle: the guest starts again.
+                self.guests.boot(target)
+            self.changed(target)
             return None
 
-        return self._submit(op, description, vm, effect)
+        return self.submit_for(op, description, vm, effect)
 
-    def _set_power(self, vm: dict, state: str) -> None:
+    def set_power(self, vm: dict, state: str) -> None:
         vm["powerState"] = state
         on = state == "ON"
         if on:
+            self.guests.boot(vm)
             hosts = [n["nodeUuid"] for n in self.clusters.get(vm["cluster"]["extId"])["nodes"]["nodeList"]]
             vm["host"] = {"extId": hosts[self.ids.rng.randrange(len(hosts))]}
         else:
@@ -308,38 +315,53 @@ class VmmBackend:
         }
 
         def effect():
-            src = self._alive(ext_id)
-            vm = copy.deepcopy(src)
-            now = self.clock.iso()
-            vm.update(
-                extId=new_id,
-                name=name,
-                createTime=now,
-                updateTime=now,
-                powerState="OFF",
-                source={"entityType": "VM", "extId": ext_id},
-                generationUuid=self.ids.uuid(),
-                biosUuid=self.ids.uuid(),
-                protectionType="UNPROTECTED",
-                **seed,
-            )
-            vm.pop("host", None)
-            vm["disks"] = [self._new_disk(d) for d in src.get("disks") or []]
+            src = self.alive(ext_id)
             nics = params.get("nics")
-            vm["nics"] = [self._new_nic(n) for n in (nics if nics is not None else src.get("nics") or [])]
-            for nic in vm["nics"]:
-                nic["backingInfo"]["macAddress"] = self.ids.mac()
-                info = nic.get("networkInfo") or {}
-                info.pop("ipv4Info", None)
-                info.get("ipv4Config", {}).pop("ipAddress", None)
-            if vm.get("guestTools"):
-                vm["guestTools"]["isReachable"] = False
+            vm = self._copy_of(src, new_id, src.get("nics") if nics is None else nics, keep_ips=False)
+            vm.update(name=name, source={"entityType": "VM", "extId": ext_id}, **seed)
             self.vms.add(vm)
             return None
 
-        return self._submit("CloneVm", "Clone VM", source, effect, [EntityRef(new_id, VM_REL, name)])
+        return self.submit_for("CloneVm", "Clone VM", source, effect, [EntityRef(new_id, VM_REL, name)])
 
-    def _check_categories(self, refs: list, field: str) -> list[str]:
+    def _copy_of(self, src: dict, ext_id: str, nics: list | None, keep_ips: bool) -> dict:
+        """A new VM shaped like `src`: new identity, disks and MACs, powered off, guest not yet seen."""
+        vm = copy.deepcopy(src)
+        now = self.clock.iso()
+        vm.update(
+            extId=ext_id,
+            createTime=now,
+            updateTime=now,
+            powerState="OFF",
+            generationUuid=self.ids.uuid(),
+            biosUuid=self.ids.uuid(),
+            protectionType="UNPROTECTED",
+        )
+        vm.pop("host", None)
+        vm["disks"] = [self._new_disk(d) for d in src.get("disks") or []]
+        vm["nics"] = [self._new_nic({k: v for k, v in n.items() if k != "extId"}) for n in nics or []]
+        for nic in vm["nics"]:
+            nic["backingInfo"]["macAddress"] = self.ids.mac()
+            info = nic.get("networkInfo") or {}
+            info.pop("ipv4Info", None)
+            if not keep_ips:
+                info.get("ipv4Config", {}).pop("ipAddress", None)
+        if vm.get("guestTools"):
+            vm["guestTools"]["isReachable"] = False
+        return vm
+
+    def add_restored(self, ext_id: str, saved: dict, cluster_ext_id: str, spec: dict) -> dict:
+        """A VM restored from a recovery point: a copy of the captured one, IPs kept, overrides applied."""
+        vm = self._copy_of(saved, ext_id, saved.get("nics"), keep_ips=True)
+        vm["cluster"] = {"extId": cluster_ext_id}
+        for key in ("name", "description", "ownershipInfo"):
+            if spec.get(key) is not None:
+                vm[key] = copy.deepcopy(spec[key])
+        if spec.get("categories") is not None:
+            vm["categories"] = [{"extId": c["extId"]} for c in spec["categories"]]
+        return self.vms.add(vm)
+
+    def check_category_refs(self, refs: list, field: str) -> list[str]:
         if not isinstance(refs, list):
             raise bad_request(NS, f"'{field}' must be a list of {{\"extId\": <category extId>}}.", field)
         ids = []
@@ -362,7 +384,7 @@ class VmmBackend:
                 "'categories' is required: a non-empty list of {\"extId\": <category extId>}.",
                 "categories",
             )
-        wanted = self._check_categories(refs, "categories")
+        wanted = self.check_category_refs(refs, "categories")
         op, description = (
             ("AssociateCategories", "Associate categories to VM")
             if associate
@@ -370,17 +392,17 @@ class VmmBackend:
         )
 
         def effect():
-            target = self._alive(ext_id)
+            target = self.alive(ext_id)
             current = [c["extId"] for c in target.get("categories") or []]
             if associate:
                 current += [c for c in wanted if c not in current]
             else:
                 current = [c for c in current if c not in wanted]
             target["categories"] = [{"extId": c} for c in current]
-            self._changed(target)
+            self.changed(target)
             return None
 
-        return self._submit(op, description, vm, effect)
+        return self.submit_for(op, description, vm, effect)
 
     def category_usage(self) -> dict[str, int]:
         usage: dict[str, int] = {}

@@ -201,3 +201,11 @@ def disassociate_categories(call: Call):
         call,
         call.state.vmm.set_categories(call.params["extId"], call.json_body(), call.if_match, associate=False),
     )
+
+
+@handles(NS, "revert_vm")
+def revert_vm(call: Call):
+    """In place: the same VM, its disks and guest put back to one of its VM recovery points."""
+    return task_reply(
+        call, call.state.dataprotection.revert(call.params["extId"], call.json_body(), call.if_match)
+    )

@@ -1,0 +1,165 @@
+"""A safe_patch lab: the prism_vms inventory over a Prism (the simulator), every VM reached through one
+loopback sshd whose package manager and reboot are stand-ins that change the simulated guest.
+
+The integration tests drive it; `make demo-patch` runs it against the `make demo` simulator:
+
+    python tests/safe_patch_lab.py --port 9440 --ca .demo/sim/sim-cert.pem --break hr-portal-tst-app-141
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from collection_path import collections_path, importable
+from guest_standin import write_standins
+from sim_process import PASSWORD, USERNAME
+from sshd import Sshd, start_sshd
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+# Three powered-on VMs of the demo estate: hr-wiki-tst-app-036, hr-portal-tst-app-071, hr-portal-tst-app-141.
+SCOPE = {"Department": "HR", "AppTier": "App", "Environment": "Test"}
+
+
+@dataclass
+class Prism:
+    host: str
+    port: int
+    ca_path: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"https://{self.host}:{self.port}"
+
+    def options(self) -> dict:
+        return {
+            "nutanix_host": self.host,
+            "nutanix_port": self.port,
+            "nutanix_username": USERNAME,
+            "nutanix_password": PASSWORD,
+            "ca_path": str(self.ca_path),
+        }
+
+
+def safe_patch(
+    prism: Prism, sshd: Sshd, workdir: Path, categories=None, extra=None, webhook_url="", wait=True
+):
+    """ansible-playbook playbooks/safe_patch.yml; (rc, output), or the running process when not waiting."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    standins = write_standins(workdir / "standin", prism.base_url, prism.ca_path)
+    inventory = {
+        "plugin": "day2ops.ahv.prism_vms",
+        **prism.options(),
+        "categories": categories or SCOPE,
+        "filter": "powerState eq Vmm.Ahv.Config.PowerState'ON'",
+        "compose": {k: repr(v) for k, v in sshd.host_vars().items()}
+        | {"ansible_python_interpreter": repr(str(BIN / "python"))},
+    }
+    (workdir / "lab.prism_vms.yml").write_text(yaml.safe_dump(inventory))
+    variables = {
+        "safe_patch_become": False,
+        "safe_patch_serial": 3,
+        "safe_patch_retention": "1d",
+        "safe_patch_standins": str(standins),
+        # The stand-ins learn which simulated VM they run in from DAY2OPS_SIM_VM.
+        "safe_patch_environment": {
+            "PATH": "{{ safe_patch_standins }}:/usr/bin:/bin",
+            "DAY2OPS_SIM_VM": "{{ ext_id }}",
+        },
+        "safe_patch_reboot_required_checks": {"apt": str(standins / "reboot-required")},
+        "safe_patch_reboot_command": f"{standins}/reboot {{{{ ext_id }}}}",
+        "safe_patch_boot_time_command": f"{standins}/boot-id {{{{ ext_id }}}}",
+        "safe_patch_probe_url": f"{prism.base_url}/_sim/guests/{{{{ ext_id }}}}/health",
+        "safe_patch_probe_validate_certs": False,
+        "safe_patch_probe_retries": 2,
+        "safe_patch_probe_delay": 1,
+        "safe_patch_journal": str(workdir / "journal.jsonl"),
+        **(extra or {}),
+    }
+    (workdir / "vars.json").write_text(json.dumps(variables))
+    env = {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(collections_path()),
+        "ANSIBLE_HOME": str(workdir / "ansible-home"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_HOST_KEY_CHECKING": "False",
+        "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true",
+        "ANSIBLE_CALLBACKS_ENABLED": "day2ops.ahv.safe_patch_summary",
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "NUTANIX_HOST": prism.host,
+        "NUTANIX_PORT": str(prism.port),
+        "NUTANIX_USERNAME": USERNAME,
+        "NUTANIX_PASSWORD": PASSWORD,
+        "NUTANIX_CA_PATH": str(prism.ca_path),
+        "DAY2OPS_WEBHOOK_URL": webhook_url,
+    }
+    command = [
+        str(BIN / "ansible-playbook"),
+        "-i",
+        str(workdir / "lab.prism_vms.yml"),
+        str(REPO / "playbooks" / "safe_patch.yml"),
+        "-e",
+        f"@{workdir / 'vars.json'}",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    if not wait:
+        return process
+    output, _ = process.communicate(timeout=600)
+    return process.returncode, output
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Run playbooks/safe_patch.yml against a running simulator.")
+    parser.add_argument("--port", type=int, default=9440)
+    parser.add_argument("--ca", default=".demo/sim/sim-cert.pem", help="the simulator's certificate")
+    parser.add_argument("--workdir", default=".demo/safe-patch")
+    parser.add_argument(
+        "--break", dest="broken", action="append", default=[], help="VM whose patch breaks its app"
+    )
+    args = parser.parse_args()
+    importable()
+    prism = Prism("127.0.0.1", args.port, Path(args.ca).resolve())
+    workdir = Path(args.workdir).resolve()
+    for name in args.broken:
+        found = requests.get(
+            f"{prism.base_url}/api/vmm/v4.0/ahv/config/vms",
+            params={"$filter": f"name eq '{name}'"},
+            auth=(USERNAME, PASSWORD),
+            verify=str(prism.ca_path),
+            timeout=30,
+        ).json()["data"][0]
+        requests.post(
+            f"{prism.base_url}/_sim/guests/{found['extId']}",
+            json={"break_next_patch": True},
+            verify=str(prism.ca_path),
+            timeout=30,
+        ).raise_for_status()
+        print(f"safe_patch lab: the next patch of {name} breaks its application")
+    sshd = start_sshd(workdir / "sshd")
+    try:
+        rc, output = safe_patch(prism, sshd, workdir)
+    finally:
+        sshd.stop()
+    print(output)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
