@@ -63,6 +63,10 @@ class GuestSpec(BaseModel):
     app_healthy: bool | None = None
 
 
+class PairSpec(BaseModel):
+    name: str = Field("pc-remote", description="the paired Prism Central's name")
+
+
 class ClockSpec(BaseModel):
     advance_seconds: float | None = None
     frozen: bool | None = None
@@ -226,6 +230,18 @@ def router(state: SimState) -> APIRouter:
     def health(vm_ext_id: str):
         """The VM's application health URL: 200 when the VM runs and its application is healthy."""
         return on_guest(vm_ext_id, health_of)
+
+    @api.post("/remote-pcs")
+    def pair(spec: PairSpec):
+        """Pair another Prism Central: replicate_recovery_point with its pcExtId then succeeds."""
+        remote = state.dataprotection.pair(spec.name)
+        return {k: v for k, v in remote.items() if k != "recoveryPoints"}
+
+    @api.get("/remote-pcs")
+    def paired():
+        """The paired Prism Centrals and the replicas that arrived there."""
+        state.tasks.tick()
+        return list(state.dataprotection.remote_pcs.values())
 
     @api.post("/versions")
     def versions(newest: dict[str, str]):

@@ -14,8 +14,10 @@ description:
     Central (O(cluster)) or to a paired Prism Central (O(pc_ext_id), optionally with O(cluster)).
   - Idempotent. When a copy of the point (same C(locationAgnosticId)) already lives on the target
     cluster, nothing is sent and that copy is returned.
-  - After the task, the replica is read back on the target (by the ext_id the task reports, and its
-    C(locationAgnosticId) is checked), so RV(replica_ext_id) names a point that exists there.
+  - After the task, the replica is read back (by the ext_id the task reports, and its
+    C(locationAgnosticId) is checked), so RV(replica_ext_id) names a point that exists. A replica
+    sent to another Prism Central lives there, not here; it is then returned unread, with
+    RV(verified=false), to be checked on that Prism Central.
 author: day2ops team (@day2ops)
 options:
   ext_id:
@@ -23,7 +25,8 @@ options:
     type: str
     required: true
   cluster:
-    description: The target cluster, by name or ext_id.
+    description:
+      - The target cluster, by name or ext_id; by ext_id for a cluster of another Prism Central.
     type: str
   pc_ext_id:
     description:
@@ -80,8 +83,12 @@ task_ext_id:
   type: str
 replica:
   description: The replica as Prism Central returns it (C(dataprotection.v4.config.RecoveryPoint)).
-  returned: when the replica exists
+  returned: when the replica was read back
   type: dict
+verified:
+  description: Whether the replica was read back here and is a copy of the source (same location-agnostic id).
+  returned: always
+  type: bool
 """
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
@@ -114,10 +121,11 @@ def ensure(module):
         location_agnostic_id=rp.get("locationAgnosticId"),
         target_cluster_ext_id=target,
         task_ext_id=None,
+        verified=False,
     )
     existing = copy_on(client, rp, target) if target else None
     if existing is not None:
-        result.update(replica_ext_id=existing["extId"], replica=existing)
+        result.update(replica_ext_id=existing["extId"], replica=existing, verified=True)
         return False, result
     if module.check_mode:
         return True, result
@@ -137,10 +145,16 @@ def ensure(module):
         return True, result
     try:
         task = client.wait_task(task_ext_id, params["timeout"], label)
-        replica_id = task_completion(task, "recoveryPointExtId")
-        replica, _etag = read(client, replica_id)
     except ApiError as err:
         module.fail_api(err, **result)
+    replica_id = task_completion(task, "recoveryPointExtId")
+    result["replica_ext_id"] = replica_id
+    try:
+        replica, _etag = read(client, replica_id)
+    except ApiError as err:
+        if not (err.status == 404 and params["pc_ext_id"]):
+            raise
+        return True, result  # it lives on the other Prism Central
     if replica.get("locationAgnosticId") != rp.get("locationAgnosticId"):
         raise ApiError(
             label,
@@ -149,9 +163,7 @@ def ensure(module):
         )
     where = locations(replica)
     result.update(
-        replica_ext_id=replica_id,
-        replica=replica,
-        target_cluster_ext_id=target or (where[0] if where else None),
+        replica=replica, verified=True, target_cluster_ext_id=target or (where[0] if where else None)
     )
     return True, result
 

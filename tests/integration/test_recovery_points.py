@@ -240,3 +240,37 @@ def test_revert_refuses_a_point_of_another_vm(sim, tmp_path):
     refused = run.results[1]
     assert refused["failed"] and "holds no VM recovery point of VM" in refused["msg"]
     assert vm_named(sim, VM)["powerState"] == "ON"
+
+
+def test_replicate_to_a_paired_prism_central(sim, tmp_path):
+    paired = sim.control("POST", "remote-pcs", {"name": "pc-dr-site"})
+    run = run_tasks(
+        sim,
+        tmp_path,
+        [
+            {"day2ops.ahv.recovery_point": {"name": "offsite", "vm_names": [VM], "retention": "14d"}},
+            {
+                "day2ops.ahv.recovery_point_replicate": {
+                    "ext_id": "{{ r0.ext_id }}",
+                    "pc_ext_id": paired["extId"],
+                }
+            },
+            {
+                "day2ops.ahv.recovery_point_replicate": {
+                    "ext_id": "{{ r0.ext_id }}",
+                    "pc_ext_id": "00000000-1111-4222-8333-444444444444",
+                }
+            },
+        ],
+        ignore_errors=True,
+    )
+    rp, sent, unpaired = run.results
+    assert sent["changed"] and not sent.get("failed") and sent["verified"] is False
+    (remote,) = sim.control("GET", "remote-pcs")
+    (arrived,) = remote["recoveryPoints"]
+    assert (
+        arrived["extId"] == sent["replica_ext_id"]
+        and arrived["locationAgnosticId"] == rp["location_agnostic_id"]
+    )
+    assert [p["name"] for p in points(sim)] == ["offsite"]  # the replica lives there, not here
+    assert unpaired["failed"] and "is not paired with this Prism Central" in unpaired["msg"]

@@ -125,6 +125,8 @@ def test_patches_a_category_and_rolls_back_the_broken_vm(sim, sshd, tmp_path, we
     taken = {e["recovery_point_ext_id"] for e in journal if e["event"] == "recovery_point"}
     finished = {e["recovery_point_ext_id"]: e["status"] for e in journal if e["event"] == "finished"}
     assert len(taken) == 3 and set(finished) == taken
+    (run_id,) = {e["run_id"] for e in journal}  # one run id across hosts and steps
+    assert all(e["recovery_point_name"].endswith(run_id) for e in journal)
     assert sorted(finished.values()) == ["patched", "patched", "rolled_back"]
     for ext_id in taken:
         assert sim.api("GET", f"/api/dataprotection/v4.0/config/recovery-points/{ext_id}").status_code == 200
@@ -218,3 +220,17 @@ def test_a_failed_revert_is_loud_and_keeps_the_recovery_point(sim, sshd, tmp_pat
     assert guest(sim, "hr-portal-tst-app-071")["app_healthy"] is False  # nothing pretends otherwise
     (rp,) = sim.api("GET", "/api/dataprotection/v4.0/config/recovery-points").json()["data"]
     assert rp["extId"] in output
+
+
+def test_a_batch_over_the_failure_budget_stops_the_rollout(sim, sshd, tmp_path):
+    # Batches of two, no failure allowed: hr-portal-tst-app-071 and -141 go first, -141 breaks.
+    sim.control("POST", f"guests/{vm_named(sim, BROKEN)['extId']}", {"break_next_patch": True})
+    rc, output = playbook(
+        sim, sshd, tmp_path, extra={"safe_patch_serial": 2, "safe_patch_max_fail_percentage": 0}
+    )
+    assert rc == 2, output
+    assert guest(sim, "hr-portal-tst-app-071")["patch_level"] == 1
+    assert guest(sim, BROKEN)["patch_level"] == 0
+    assert guest(sim, "hr-wiki-tst-app-036")["patch_level"] == 0  # never reached
+    assert "hr-wiki-tst-app-036" not in output
+    assert "safe_patch: 2 VM(s): 1 patched, 1 rolled back" in output

@@ -68,6 +68,8 @@ class DataProtectionBackend:
         self.recovery_points.clear()
         # VM recovery point extId -> (recovery point extId, captured {"vm", "guest"})
         self.vm_points: dict[str, tuple[str, dict]] = {}
+        # Paired Prism Centrals by extId, with the replicas sent to them.
+        self.remote_pcs: dict[str, dict] = {}
         self._expiry: list[tuple[float, int, str]] = []
         self._seq = itertools.count()
 
@@ -354,6 +356,35 @@ class DataProtectionBackend:
                 return cluster["extId"]
         return None
 
+    def pair(self, name: str) -> dict:
+        """Pair another Prism Central (an availability zone) with one AHV cluster of its own.
+
+        Only its side of replication is modelled: replicas sent there are kept here, for the
+        control API to show, and never appear in this Prism Central's lists, as on a real pair.
+        """
+        remote = {
+            "extId": self.ids.uuid(),
+            "name": name,
+            "clusterExtId": self.ids.uuid(),
+            "recoveryPoints": [],
+        }
+        self.remote_pcs[remote["extId"]] = remote
+        return remote
+
+    def _replica(self, src: dict, replica_id: str, cluster: str) -> tuple[dict, list[tuple[str, dict]]]:
+        """A copy of `src` living on `cluster`: same locationAgnosticIds, new extIds, same captures."""
+        replica = copy.deepcopy(src)
+        replica.update(extId=replica_id, locationReferences=[self._location(cluster)])
+        captured = []
+        for point in replica["vmRecoveryPoints"]:
+            old = point["extId"]
+            point["extId"] = self.ids.uuid()
+            for disk in point.get("diskRecoveryPoints") or ():
+                disk["diskRecoveryPointExtId"] = self.ids.uuid()
+            if old in self.vm_points:
+                captured.append((point["extId"], copy.deepcopy(self.vm_points[old][1])))
+        return replica, captured
+
     def replicate(self, ext_id: str, body: dict, if_match: str | None) -> Task:
         rp = self.get(ext_id)
         self.recovery_points.check_if_match(ext_id, if_match)
@@ -363,7 +394,8 @@ class DataProtectionBackend:
             raise bad_request(
                 NS, "'pcExtId' is required: the Prism Central the recovery point is replicated to.", "pcExtId"
             )
-        if target and self.clusters.workload(target) is None:
+        remote = bool(pc_id) and pc_id != self.local_pc()
+        if target and not remote and self.clusters.workload(target) is None:
             raise invalid_argument(
                 NS, f"Cluster '{target}' is not an AOS cluster this Prism Central manages."
             )
@@ -372,13 +404,18 @@ class DataProtectionBackend:
 
         def effect():
             src = self._alive(ext_id)
-            if pc_id and pc_id != self.local_pc():
-                raise ApiError(
-                    409,
-                    f"Prism Central '{pc_id}' is not paired with this Prism Central; pair the availability "
-                    "zones first, or replicate to a cluster of this one.",
-                    code(NS, 40903),
-                )
+            if remote:
+                paired = self.remote_pcs.get(pc_id)
+                if paired is None or (target and target != paired["clusterExtId"]):
+                    raise ApiError(
+                        409,
+                        f"Prism Central '{pc_id}' is not paired with this Prism Central"
+                        + (f" or has no cluster '{target}'" if paired else "")
+                        + "; pair the availability zones first, or replicate to a cluster of this one.",
+                        code(NS, 40903),
+                    )
+                paired["recoveryPoints"].append(self._replica(src, replica_id, paired["clusterExtId"])[0])
+                return {"recoveryPointExtId": replica_id}
             cluster = target or next(
                 (
                     c["extId"]
@@ -394,17 +431,7 @@ class DataProtectionBackend:
                     "choose another target cluster.",
                     code(NS, 40904),
                 )
-            replica = copy.deepcopy(src)
-            replica.update(extId=replica_id, locationReferences=[self._location(cluster)])
-            captured = []
-            for point in replica["vmRecoveryPoints"]:
-                old = point["extId"]
-                point["extId"] = self.ids.uuid()
-                for disk in point.get("diskRecoveryPoints") or ():
-                    disk["diskRecoveryPointExtId"] = self.ids.uuid()
-                if old in self.vm_points:
-                    captured.append((point["extId"], copy.deepcopy(self.vm_points[old][1])))
-            self._store(replica, captured)
+            self._store(*self._replica(src, replica_id, cluster))
             return {"recoveryPointExtId": replica_id}
 
         return self._submit(
