@@ -103,6 +103,7 @@ def router(state: SimState) -> APIRouter:
             "vms": len(state.vmm.vms),
             "clusters": len(state.clusters.clusters),
             "categories": len(state.categories.categories),
+            "recovery_points": len(state.dataprotection.recovery_points),
             "tasks": len(state.tasks.tasks),
             "replayed": state.replay.replayed,
             "clock": state.clock.iso(),

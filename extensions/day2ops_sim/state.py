@@ -101,6 +101,8 @@ class SimState:
             "clusters": list(self.clusters.clusters),
             "categories": list(self.categories.categories),
             "vms": list(self.vmm.vms),
+            "recoveryPoints": self.dataprotection.dump(),
+            "guests": self.guests.dump(),
             "tasks": self.tasks.wire_all(),
         }
 
@@ -111,6 +113,8 @@ class SimState:
         self._load_entities(
             snapshot.get("clusters", []), snapshot.get("categories", []), snapshot.get("vms", [])
         )
+        self.guests.load(snapshot.get("guests", {}))
+        self.dataprotection.load(snapshot.get("recoveryPoints", []))
 
     def new_session(self) -> str:
         token = base64.urlsafe_b64encode(secrets.token_bytes(24)).decode().rstrip("=")

@@ -345,3 +345,18 @@ def test_a_task_never_acts_on_a_point_that_expired_before_it_finished(sim):
     sim.control("POST", "clock", {"advance_seconds": 30})
     finished = sim.wait_task(task)
     assert finished["status"] == "FAILED" and "no longer exists" in finished["errorMessages"][0]["message"]
+
+
+def test_dump_and_load_keep_recovery_points_and_what_they_captured(sim):
+    vm = prod_vms(sim)[0]
+    rp = create_rp(sim, vm["extId"], name="kept-across-load", expirationTime=sim_time(sim, 3600))
+    sim.control("POST", f"guests/{vm['extId']}/patch")
+    snapshot = sim.control("GET", "state/dump")
+    sim.reset()
+    assert sim.control("GET", "state")["recovery_points"] == 0
+    assert sim.control("POST", "state/load", snapshot)["recovery_points"] == 1
+    assert sim.control("GET", f"guests/{vm['extId']}")["patch_level"] == 1
+    accepted(sim, revert(sim, vm["extId"], rp["vmRecoveryPoints"][0]["extId"]))
+    assert sim.control("GET", f"guests/{vm['extId']}")["patch_level"] == 0
+    sim.control("POST", "clock", {"advance_seconds": 3601})
+    assert sim.control("GET", "state")["recovery_points"] == 0  # its expiry came back with it

@@ -73,6 +73,19 @@ class DataProtectionBackend:
         self._expiry: list[tuple[float, int, str]] = []
         self._seq = itertools.count()
 
+    def dump(self) -> list[dict]:
+        """Each recovery point with what it captured per VM recovery point (under `$captured`)."""
+        out = []
+        for rp in self.recovery_points:
+            captures = {p["extId"]: self.vm_points[p["extId"]][1] for p in rp.get("vmRecoveryPoints") or ()}
+            out.append({**rp, "$captured": captures})
+        return out
+
+    def load(self, points: list[dict]) -> None:
+        for entry in points:
+            rp = {k: v for k, v in entry.items() if k != "$captured"}
+            self._store(rp, list((entry.get("$captured") or {}).items()))
+
     # -- reads -------------------------------------------------------------------------------
     def get(self, ext_id: str) -> dict:
         rp = self.recovery_points.get(ext_id)

@@ -48,6 +48,12 @@ class GuestBackend:
     def reset(self) -> None:
         self.guests.clear()
 
+    def dump(self) -> dict:
+        return {ext_id: guest.wire() for ext_id, guest in self.guests.items()}
+
+    def load(self, guests: dict) -> None:
+        self.guests = {ext_id: Guest(**fields) for ext_id, fields in guests.items()}
+
     def of(self, vm: dict) -> Guest:
         """The guest of a VM, made on first sight from what Prism knows of its OS."""
         guest = self.guests.get(vm["extId"])
