@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from collection_path import importable
 from sim_process import SimProcess, start_sim
+from webhook import Webhook
 
 importable()
 
@@ -29,3 +30,11 @@ def sim(sim_process: SimProcess) -> SimProcess:
         "POST", "tasks/timing", {"default_seconds": 0.3, "queued_share": 0.1, "per_operation": {}}
     )
     return sim_process
+
+
+@pytest.fixture
+def webhook() -> Webhook:
+    """A Slack-compatible incoming webhook on loopback; `.received` is what was posted to it."""
+    hook = Webhook()
+    yield hook
+    hook.server.shutdown()

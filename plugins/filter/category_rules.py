@@ -1,11 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: day2ops contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Category rules: the first rule whose Category selector a VM's Categories satisfy."""
+"""Category rules: the first rule a VM matches, the longest retention among those it matches, and
+the DR plan (one recovery point per VM with its retention) built from them."""
 
 from __future__ import annotations
 
+import re
+
 from ansible.errors import AnsibleFilterError
+
+_RETENTION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
+_MINUTES = {"m": 1, "h": 60, "d": 1440, "w": 10080}
 
 
 def _values(value):
@@ -18,20 +24,54 @@ def matches(selector, categories):
     return all(set(_values(wanted)) & set(have.get(str(key), [])) for key, wanted in selector.items())
 
 
-def category_rule(rules, categories, default=None):
-    """The first rule in `rules` whose `category` selector `categories` satisfy, else `default`."""
+def _matching(rules, categories, name):
     for index, rule in enumerate(rules or []):
         selector = rule.get("category") if isinstance(rule, dict) else None
         if not isinstance(selector, dict) or not selector:
             raise AnsibleFilterError(
-                "category_rule: rule %d needs a non-empty 'category' mapping such as "
-                "{category: {AppTier: Database}, ...}, got %r" % (index, rule)
+                "%s: rule %d needs a non-empty 'category' mapping such as "
+                "{category: {AppTier: Database}, ...}, got %r" % (name, index, rule)
             )
         if matches(selector, categories):
-            return rule
-    return default
+            yield rule
+
+
+def category_rule(rules, categories, default=None):
+    """The first rule in `rules` whose `category` selector `categories` satisfy, else `default`."""
+    return next(_matching(rules, categories, "category_rule"), default)
+
+
+def retention_minutes(retention):
+    match = _RETENTION.match(str(retention))
+    if not match:
+        raise AnsibleFilterError("%r is not a retention; write 90m, 36h, 14d or 2w" % (retention,))
+    return int(match.group(1)) * _MINUTES[match.group(2)]
+
+
+def category_retention(rules, categories, default):
+    """The longest `retention` of the rules the VM matches (the most protective wins), else `default`."""
+    found = [rule.get("retention") for rule in _matching(rules, categories, "category_retention")]
+    return max(found or [default], key=retention_minutes)
+
+
+def retention_plan(vms, rules, default, name_prefix="dr", run_id=""):
+    """One entry per VM (as vm_info returns them): ext_id, vm_name, retention, recovery_point_name."""
+    suffix = "-%s" % run_id if run_id else ""
+    return [
+        {
+            "ext_id": vm["ext_id"],
+            "vm_name": vm.get("name"),
+            "retention": category_retention(rules, vm.get("categories"), default),
+            "recovery_point_name": "%s-%s%s" % (name_prefix, vm.get("name") or vm["ext_id"], suffix),
+        }
+        for vm in vms or []
+    ]
 
 
 class FilterModule(object):
     def filters(self):
-        return {"category_rule": category_rule}
+        return {
+            "category_rule": category_rule,
+            "category_retention": category_retention,
+            "retention_plan": retention_plan,
+        }

@@ -265,25 +265,23 @@ class PrismClient:
             raise_for_task(task, action)
         return task
 
+    def tasks(self, ext_ids, action):
+        """The current state of many tasks at once: `extId eq ... or ...` list filters, 40 ids per call,
+        the calls concurrent. Tasks Prism no longer knows are absent from the answer."""
+        ids = list(dict.fromkeys(ext_ids))
+        chunks = [ids[i : i + TASKS_PER_POLL] for i in range(0, len(ids), TASKS_PER_POLL)]
+        params = [{"$filter": " or ".join("extId eq %s" % odata_quote(i) for i in chunk)} for chunk in chunks]
+        found = []
+        for items, _total in self.map(
+            lambda p: self.page("prism", "config/tasks", action=action, params=dict(p, **{"$limit": 100})),
+            params,
+        ):
+            found.extend(items)
+        return found
+
     def wait_tasks(self, ext_ids, timeout, action):
         """Poll many tasks together, a few list calls per round; returns {ext_id: task}, failed ones too."""
-
-        def fetch(ids):
-            chunks = [ids[i : i + TASKS_PER_POLL] for i in range(0, len(ids), TASKS_PER_POLL)]
-            params = [
-                {"$filter": " or ".join("extId eq %s" % odata_quote(i) for i in chunk)} for chunk in chunks
-            ]
-            found = []
-            for items, _total in self.map(
-                lambda p: self.page(
-                    "prism", "config/tasks", action=action, params=dict(p, **{"$limit": 100})
-                ),
-                params,
-            ):
-                found.extend(items)
-            return found
-
-        return self._poll(list(dict.fromkeys(ext_ids)), timeout, action, fetch)
+        return self._poll(list(dict.fromkeys(ext_ids)), timeout, action, lambda ids: self.tasks(ids, action))
 
     def _poll(self, ext_ids, timeout, action, fetch):
         deadline = time.monotonic() + timeout

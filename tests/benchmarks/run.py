@@ -1,7 +1,8 @@
 """Benchmarks, printed as a table. Run with `make bench`; never part of the pass/fail suite.
 
 Simulator scale: how long one filtered list page takes with the 300-VM demo estate and with
-50,000 VMs loaded, measured in the same run on the simulator process over HTTPS.
+50,000 VMs loaded, measured in the same run on the simulator process over HTTPS; then VM listing
+at 20,000 VMs (bench_inventory) and DR protection of 500 VMs (bench_dr).
 """
 
 import statistics
@@ -12,6 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_dr
 import bench_inventory
 from sim_process import start_sim
 
@@ -63,6 +65,7 @@ def main() -> None:
         print(f"{name:40} {small[name]:11.1f} {large[name]:14.1f} {large[name] / small[name]:7.1f}x")
     print(f"\nloading {total - 300} generated VMs took {generated_s:.1f} s")
     bench_inventory.main()
+    bench_dr.main()
 
 
 if __name__ == "__main__":

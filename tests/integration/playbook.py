@@ -12,6 +12,7 @@ from collection_path import collections_path
 from sim_process import SimProcess
 
 BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -23,6 +24,19 @@ class Run:
     @property
     def failed(self) -> list[dict]:
         return [r for r in self.results if r.get("failed")]
+
+
+def ansible_env(tmp_path: Path, env: dict | None = None) -> dict:
+    """The environment of an ansible-playbook run: this collection, a private ANSIBLE_HOME, no colour."""
+    return {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(collections_path()),
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
+        **(env or {}),
+    }
 
 
 def connection(sim: SimProcess, **overrides) -> dict:
@@ -68,15 +82,7 @@ def run_tasks(
     }
     playbook = tmp_path / "play.yml"
     playbook.write_text(yaml.safe_dump([play], sort_keys=False))
-    environment = {
-        **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(collections_path()),
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-        **(env or {}),
-    }
+    environment = ansible_env(tmp_path, env)
     proc = subprocess.run(
         [str(BIN / "ansible-playbook"), str(playbook), *args],
         capture_output=True,
@@ -96,3 +102,33 @@ def module_examples(module: str) -> list[dict]:
     end = source.index('"""', start + len('EXAMPLES = r"""'))
     exec(source[start : end + 3], namespace)  # only the string assignment, not the module
     return yaml.safe_load(namespace["EXAMPLES"])
+
+
+def run_playbook(
+    sim: SimProcess, tmp_path: Path, playbook: str, extra_vars: dict, env: dict | None = None
+) -> Run:
+    """`ansible-playbook playbooks/<playbook>` with the simulator as Prism (NUTANIX_* variables)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "vars.json").write_text(json.dumps(extra_vars))
+    prism = {
+        "NUTANIX_HOST": sim.host,
+        "NUTANIX_PORT": str(sim.port),
+        "NUTANIX_USERNAME": "admin",
+        "NUTANIX_PASSWORD": "Nutanix.123",
+        "NUTANIX_CA_PATH": str(sim.cert_path),
+    }
+    environment = ansible_env(tmp_path, {**prism, **(env or {})})
+    proc = subprocess.run(
+        [
+            str(BIN / "ansible-playbook"),
+            str(REPO / "playbooks" / playbook),
+            "-e",
+            f"@{tmp_path / 'vars.json'}",
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    return Run(proc.returncode, proc.stdout + proc.stderr, [])

@@ -3,9 +3,7 @@
 import json
 import os
 import signal
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from safe_patch_lab import SCOPE, Prism, safe_patch
@@ -14,39 +12,11 @@ from sshd import start_sshd
 BROKEN = "hr-portal-tst-app-141"
 
 
-class Webhook:
-    """A local Slack-style incoming webhook that keeps what it receives."""
-
-    def __init__(self) -> None:
-        received = self.received = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/services/T000/B000/secret-token"
-
-
 @pytest.fixture(scope="module")
 def sshd(tmp_path_factory):
     server = start_sshd(tmp_path_factory.mktemp("sshd"))
     yield server
     server.stop()
-
-
-@pytest.fixture
-def webhook():
-    hook = Webhook()
-    yield hook
-    hook.server.shutdown()
 
 
 def vm_named(sim, name):

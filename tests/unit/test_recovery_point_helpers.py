@@ -5,7 +5,11 @@ from datetime import UTC, datetime
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.day2ops.ahv.plugins.callback.safe_patch_summary import summary_lines
-from ansible_collections.day2ops.ahv.plugins.filter.category_rules import category_rule
+from ansible_collections.day2ops.ahv.plugins.filter.category_rules import (
+    category_retention,
+    category_rule,
+    retention_plan,
+)
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
 from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points import expiration_time, vm_point
 
@@ -132,3 +136,41 @@ def test_summary_puts_the_worst_first_and_reports_orphans():
     assert "probe after revert passed, VM ON, notified yes - tasks t2, t3" in lines[2]
     assert lines[3].endswith("tasks t1") and "tasks none" in lines[1]
     assert lines[4] == "UNFINISHED      b: recovery point old (rp-old) from run r0 has no recorded outcome"
+
+
+RETENTION_RULES = [
+    {"category": {"Environment": "Test"}, "retention": "3d"},
+    {"category": {"Environment": "Production"}, "retention": "14d"},
+    {"category": {"Criticality": "High"}, "retention": "3w"},
+]
+
+
+@pytest.mark.parametrize(
+    ("categories", "expected"),
+    [
+        ({"Environment": ["Production"]}, "14d"),
+        ({"Environment": ["Test"]}, "3d"),
+        ({"Environment": ["Production", "Test"]}, "14d"),  # the most protective rule wins
+        ({"Environment": ["Test"], "Criticality": ["High"]}, "3w"),
+        ({"Environment": ["Staging"]}, "7d"),
+        ({}, "7d"),
+    ],
+)
+def test_the_longest_matching_retention_wins(categories, expected):
+    assert category_retention(RETENTION_RULES, categories, "7d") == expected
+
+
+def test_a_bad_retention_in_a_rule_is_named():
+    with pytest.raises(AnsibleFilterError, match="'two weeks' is not a retention"):
+        category_retention([{"category": {"A": "b"}, "retention": "two weeks"}], {"A": ["b"]}, "7d")
+
+
+def test_retention_plan_names_each_point_after_its_vm_and_run():
+    vms = [
+        {"ext_id": "1", "name": "fin-a", "categories": {"Environment": ["Production"]}},
+        {"ext_id": "2", "name": None, "categories": {}},
+    ]
+    assert retention_plan(vms, RETENTION_RULES, "7d", "dr", "run1") == [
+        {"ext_id": "1", "vm_name": "fin-a", "retention": "14d", "recovery_point_name": "dr-fin-a-run1"},
+        {"ext_id": "2", "vm_name": None, "retention": "7d", "recovery_point_name": "dr-2-run1"},
+    ]
