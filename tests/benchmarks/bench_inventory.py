@@ -1,5 +1,6 @@
-"""VM listing at 20,000 VMs with realistic per-call latency: our client, the inventory plugin,
-the official SDK paging sequentially, and the floor (pages / concurrency x latency).
+"""VM listing at 20,000 VMs with realistic per-call latency: our client, the chargeback report's
+listing and aggregation, the inventory plugin, the official SDK paging sequentially, and the
+floor (pages / concurrency x latency).
 
 Every scenario runs in its own child process so its peak RSS is its own.
 """
@@ -54,6 +55,9 @@ def main() -> None:
             {"kind": "ours", "options": options, "concurrency": 8}
         )
         results["ours: 1 at a time"] = child({"kind": "ours", "options": options, "concurrency": 1})
+        results["chargeback_info: $select + aggregation"] = child(
+            {"kind": "chargeback", "options": options, "concurrency": 8}
+        )
         with tempfile.TemporaryDirectory() as tmp:
             source = Path(tmp) / "bench.prism_vms.yml"
             source.write_text(json.dumps({"plugin": "day2ops.ahv.prism_vms", **options}))

@@ -27,6 +27,19 @@ def ours(spec: dict) -> tuple[int, int]:
     return len(vm_summaries(client, vms)), client.transport.stats["requests"]
 
 
+def chargeback(spec: dict) -> tuple[int, int]:
+    """What day2ops.ahv.chargeback_info does: a $select of the chargeback fields, then the aggregation."""
+    from ansible_collections.day2ops.ahv.plugins.module_utils._chargeback import CHARGEBACK_FIELDS, aggregate
+    from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import VMS
+    from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PrismClient
+    from ansible_collections.day2ops.ahv.plugins.module_utils._vms import vm_summaries
+
+    client = PrismClient.from_options(dict(spec["options"], concurrency=spec["concurrency"]))
+    vms = client.list("vmm", VMS, action="list", params={"$select": ",".join(CHARGEBACK_FIELDS)})
+    report = aggregate(vm_summaries(client, vms), "Department", {"vcpu": 18.5, "memory_gib": 4.2})
+    return report["totals"]["vms"], client.transport.stats["requests"]
+
+
 def sdk(spec: dict) -> tuple[int, int]:
     """What a script on the official SDK does: one page after another."""
     import ntnx_vmm_py_client as vmm
@@ -57,7 +70,9 @@ def inventory(spec: dict) -> tuple[int, None]:
 def main() -> None:
     spec = json.loads(sys.argv[1])
     start = time.perf_counter()
-    count, calls = {"ours": ours, "sdk": sdk, "inventory": inventory}[spec["kind"]](spec)
+    count, calls = {"ours": ours, "sdk": sdk, "inventory": inventory, "chargeback": chargeback}[spec["kind"]](
+        spec
+    )
     wall = time.perf_counter() - start
     peak_kib = max(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,

@@ -1,0 +1,91 @@
+"""The chargeback aggregation against sums worked out by hand on a fixed estate."""
+
+from ansible_collections.day2ops.ahv.plugins.module_utils._chargeback import aggregate
+
+RATES = {"currency": "EUR", "vcpu": 10.0, "memory_gib": 2.0, "storage_gib": 0.5}
+
+
+def vm(name, dept, power="ON", vcpus=2, memory_mib=4096, storage_gib=100.0, owner=None):
+    categories = {}
+    if dept:
+        categories["Department"] = dept if isinstance(dept, list) else [dept]
+    if owner:
+        categories["Owner"] = [owner]
+    return {
+        "name": name,
+        "ext_id": f"id-{name}",
+        "cluster": "prod-ahv-01",
+        "power_state": power,
+        "vcpus": vcpus,
+        "memory_mib": memory_mib,
+        "storage_gib": storage_gib,
+        "categories": categories,
+    }
+
+
+ESTATE = [
+    vm("fin-1", "Finance", vcpus=4, memory_mib=8192, storage_gib=200.0),
+    vm("fin-2", "Finance", power="OFF", vcpus=2, memory_mib=2048, storage_gib=50.5),
+    vm("hr-1", "HR", vcpus=1, memory_mib=1536, storage_gib=40.0),
+    vm("shared", ["HR", "IT"], vcpus=8, memory_mib=16384, storage_gib=500.0),
+    vm("orphan", None, power="OFF", vcpus=2, memory_mib=4096, storage_gib=60.0, owner="dave"),
+    vm("nobody", None, vcpus=1, memory_mib=1024, storage_gib=10.0),
+]
+
+
+def test_groups_are_summed_and_priced_by_hand():
+    report = aggregate(ESTATE, "Department", RATES)
+    by = {g["group"]: g for g in report["groups"]}
+    # Finance: 6 vCPU, 10 GiB, 250.5 GiB -> 60 + 20 + 125.25 = 205.25
+    assert by["Finance"] == {
+        "group": "Finance",
+        "vms": 2,
+        "powered_on": 1,
+        "vcpus": 6,
+        "memory_gib": 10.0,
+        "storage_gib": 250.5,
+        "cost": {"vcpu": 60.0, "memory": 20.0, "storage": 125.25, "total": 205.25},
+    }
+    # HR: hr-1 + shared: 9 vCPU, 17.5 GiB, 540 GiB -> 90 + 35 + 270 = 395
+    assert by["HR"]["cost"] == {"vcpu": 90.0, "memory": 35.0, "storage": 270.0, "total": 395.0}
+    assert (by["HR"]["vms"], by["HR"]["powered_on"], by["HR"]["memory_gib"]) == (2, 2, 17.5)
+    # IT: shared only: 8, 16, 500 -> 80 + 32 + 250 = 362
+    assert by["IT"]["cost"]["total"] == 362.0
+    assert [g["group"] for g in report["groups"]] == ["HR", "IT", "Finance"]  # most expensive first
+    assert report["currency"] == "EUR" and report["key"] == "Department"
+
+
+def test_untagged_vms_are_set_apart_with_their_owner():
+    report = aggregate(ESTATE, "Department", RATES)
+    assert report["untagged"] == [
+        {
+            "name": "nobody",
+            "ext_id": "id-nobody",
+            "cluster": "prod-ahv-01",
+            "owner": None,
+            "power_state": "ON",
+        },
+        {
+            "name": "orphan",
+            "ext_id": "id-orphan",
+            "cluster": "prod-ahv-01",
+            "owner": "dave",
+            "power_state": "OFF",
+        },
+    ]
+
+
+def test_totals_count_each_vm_once():
+    totals = aggregate(ESTATE, "Department", RATES)["totals"]
+    # 4+2+1+8+2+1 = 18 vCPU; 8+2+1.5+16+4+1 = 32.5 GiB; 200+50.5+40+500+60+10 = 860.5 GiB
+    assert (totals["vms"], totals["powered_on"], totals["vcpus"]) == (6, 4, 18)
+    assert (totals["memory_gib"], totals["storage_gib"]) == (32.5, 860.5)
+    assert totals["cost"]["total"] == 180.0 + 65.0 + 430.25
+
+
+def test_any_key_and_an_empty_estate():
+    report = aggregate(ESTATE, "Owner", {})
+    assert [g["group"] for g in report["groups"]] == ["dave"] and len(report["untagged"]) == 5
+    assert report["groups"][0]["cost"]["total"] == 0 and report["currency"] == "USD"
+    empty = aggregate([], "Department", RATES)
+    assert empty["groups"] == [] and empty["untagged"] == [] and empty["totals"]["vms"] == 0
