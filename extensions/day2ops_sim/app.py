@@ -4,6 +4,7 @@ from fastapi import FastAPI, Request
 
 from . import control
 from .dispatcher import Dispatcher
+from .routes import servicenow
 from .state import SimState
 
 
@@ -13,6 +14,8 @@ def create_app(state: SimState | None = None, control_plane: bool = True) -> Fas
     app = FastAPI(title="day2ops Prism Central simulator", openapi_url=None, docs_url=None, redoc_url=None)
     app.state.sim = state
     dispatcher = Dispatcher(state)
+    # ServiceNow's Table API lives under /api/now/, which the Prism catch-all below would swallow.
+    app.include_router(servicenow.router(state))
 
     @app.api_route(
         "/api/{rest:path}",

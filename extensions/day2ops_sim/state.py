@@ -8,6 +8,7 @@ from .backends.categories import CategoryBackend
 from .backends.clustermgmt import ClusterBackend
 from .backends.dataprotection import DataProtectionBackend
 from .backends.guests import GuestBackend
+from .backends.servicenow import ServiceNowBackend
 from .backends.tasks import TaskBackend
 from .backends.vmm import VmmBackend
 from .core.clock import Clock
@@ -49,6 +50,7 @@ class SimState:
         self.dataprotection = DataProtectionBackend(
             self.clock, self.ids, self.tasks, self.clusters, self.categories, self.vmm, self.guests
         )
+        self.servicenow = ServiceNowBackend(self.vmm, self.categories)
         self.backends = {
             "tasks": self.tasks,
             "clusters": self.clusters,
@@ -56,6 +58,7 @@ class SimState:
             "vmm": self.vmm,
             "guests": self.guests,
             "dataprotection": self.dataprotection,
+            "servicenow": self.servicenow,
         }
         self.reset(seed, vm_count)
 

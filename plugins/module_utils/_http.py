@@ -141,7 +141,7 @@ class Transport:
         with self._lock:
             self.stats[key] += 1
 
-    def request(self, method, path, action, params=None, body=None, headers=None, request_id=None):
+    def request(self, method, path, action, params=None, body=None, headers=None, request_id=None, form=None):
         """Send one call, retrying what is worth retrying; return the final requests.Response.
 
         A status the server answered with (even an error) is returned for the client to read;
@@ -162,6 +162,7 @@ class Transport:
                     url,
                     params=params,
                     json=body,
+                    data=form,
                     headers=headers,
                     timeout=self.timeout,
                     verify=self.verify,

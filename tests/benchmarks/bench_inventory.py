@@ -71,6 +71,24 @@ def main() -> None:
             results["inventory plugin: ansible-inventory --list"] = child(
                 {"kind": "inventory", "argv": argv, "env": env}
             )
+            report = Path(tmp) / "chargeback"
+            extra = json.dumps({"chargeback_report_dir": str(report), "chargeback_webhook_url": ""})
+            argv = [
+                str(Path(sys.executable).parent / "ansible-playbook"),
+                str(HERE.parents[1] / "playbooks" / "chargeback.yml"),
+                "-e",
+                extra,
+            ]
+            prism_env = {
+                "NUTANIX_HOST": options["nutanix_host"],
+                "NUTANIX_PORT": str(options["nutanix_port"]),
+                "NUTANIX_USERNAME": options["nutanix_username"],
+                "NUTANIX_PASSWORD": options["nutanix_password"],
+                "NUTANIX_CA_PATH": options["ca_path"],
+            }
+            results["chargeback report: ansible-playbook chargeback.yml"] = child(
+                {"kind": "playbook", "argv": argv, "env": {**env, **prism_env}, "count": VM_COUNT}
+            )
         scopes = {
             "broad": {"Environment": "Production"},
             "narrow": {"Department": "Legal", "Criticality": "High"},

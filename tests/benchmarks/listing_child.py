@@ -67,12 +67,24 @@ def inventory(spec: dict) -> tuple[int, None]:
     return len(json.loads(run.stdout)["_meta"]["hostvars"]), None
 
 
+def playbook(spec: dict) -> tuple[int, None]:
+    """A whole ansible-playbook run; its peak is the largest of its processes (modules included)."""
+    run = subprocess.run(spec["argv"], capture_output=True, text=True, env=spec["env"], check=False)
+    if run.returncode:
+        raise SystemExit(run.stdout[-3000:] + run.stderr[-3000:])
+    return spec["count"], None
+
+
 def main() -> None:
     spec = json.loads(sys.argv[1])
     start = time.perf_counter()
-    count, calls = {"ours": ours, "sdk": sdk, "inventory": inventory, "chargeback": chargeback}[spec["kind"]](
-        spec
-    )
+    count, calls = {
+        "ours": ours,
+        "sdk": sdk,
+        "inventory": inventory,
+        "chargeback": chargeback,
+        "playbook": playbook,
+    }[spec["kind"]](spec)
     wall = time.perf_counter() - start
     peak_kib = max(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,

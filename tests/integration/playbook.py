@@ -39,6 +39,28 @@ def ansible_env(tmp_path: Path, env: dict | None = None) -> dict:
     }
 
 
+def servicenow_env(sim: SimProcess) -> dict:
+    """ServiceNow's SN_* variables: the simulator serves its Table API too."""
+    return {
+        "SN_HOST": sim.base_url,
+        "SN_USERNAME": "admin",
+        "SN_PASSWORD": "Nutanix.123",
+        "SN_CA_PATH": str(sim.cert_path),
+    }
+
+
+def sim_env(sim: SimProcess) -> dict:
+    """Prism Central from NUTANIX_* (as a playbook without module_defaults reads it), and ServiceNow."""
+    return {
+        "NUTANIX_HOST": sim.host,
+        "NUTANIX_PORT": str(sim.port),
+        "NUTANIX_USERNAME": "admin",
+        "NUTANIX_PASSWORD": "Nutanix.123",
+        "NUTANIX_CA_PATH": str(sim.cert_path),
+        **servicenow_env(sim),
+    }
+
+
 def connection(sim: SimProcess, **overrides) -> dict:
     """The module_defaults of the day2ops.ahv.prism group for this simulator."""
     return sim.prism_options(**overrides)
@@ -82,7 +104,7 @@ def run_tasks(
     }
     playbook = tmp_path / "play.yml"
     playbook.write_text(yaml.safe_dump([play], sort_keys=False))
-    environment = ansible_env(tmp_path, env)
+    environment = ansible_env(tmp_path, {**servicenow_env(sim), **(env or {})})
     proc = subprocess.run(
         [str(BIN / "ansible-playbook"), str(playbook), *args],
         capture_output=True,
@@ -110,14 +132,7 @@ def run_playbook(
     """`ansible-playbook playbooks/<playbook>` with the simulator as Prism (NUTANIX_* variables)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "vars.json").write_text(json.dumps(extra_vars))
-    prism = {
-        "NUTANIX_HOST": sim.host,
-        "NUTANIX_PORT": str(sim.port),
-        "NUTANIX_USERNAME": "admin",
-        "NUTANIX_PASSWORD": "Nutanix.123",
-        "NUTANIX_CA_PATH": str(sim.cert_path),
-    }
-    environment = ansible_env(tmp_path, {**prism, **(env or {})})
+    environment = ansible_env(tmp_path, {**sim_env(sim), **(env or {})})
     proc = subprocess.run(
         [
             str(BIN / "ansible-playbook"),

@@ -1,5 +1,17 @@
 """The chargeback aggregation against sums worked out by hand on a fixed estate."""
 
+import csv
+import io
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from ansible_collections.day2ops.ahv.plugins.filter.chargeback import (
+    chargeback_csv,
+    trend_append,
+    trend_row,
+    trend_svg,
+)
+from ansible_collections.day2ops.ahv.plugins.filter.cmdb import cmdb_drift
 from ansible_collections.day2ops.ahv.plugins.module_utils._chargeback import aggregate
 
 RATES = {"currency": "EUR", "vcpu": 10.0, "memory_gib": 2.0, "storage_gib": 0.5}
@@ -89,3 +101,80 @@ def test_any_key_and_an_empty_estate():
     assert report["groups"][0]["cost"]["total"] == 0 and report["currency"] == "USD"
     empty = aggregate([], "Department", RATES)
     assert empty["groups"] == [] and empty["untagged"] == [] and empty["totals"]["vms"] == 0
+
+
+def test_csv_has_a_row_per_group_and_the_untagged_count():
+    text = chargeback_csv(aggregate(ESTATE, "Department", RATES))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["group"] for r in rows] == ["HR", "IT", "Finance", "(untagged)"]
+    assert rows[0]["cost"] == "395.0" and rows[3]["vms"] == "2"
+
+
+def test_the_trend_grows_by_one_row_per_group_per_run_and_keeps_its_past():
+    report = aggregate(ESTATE, "Department", RATES)
+    first = trend_append("", report, "2026-11-16")
+    second = trend_append(first, report, "2026-11-23")
+    rows = list(csv.DictReader(io.StringIO(second)))
+    assert len(rows) == 6 and [r["date"] for r in rows] == ["2026-11-16"] * 3 + ["2026-11-23"] * 3
+    assert rows[0] == {
+        "date": "2026-11-16",
+        "key": "Department",
+        "group": "HR",
+        "vms": "2",
+        "powered_on": "2",
+        "vcpus": "9",
+        "memory_gib": "17.5",
+        "storage_gib": "540.0",
+        "cost": "395.0",
+        "currency": "EUR",
+    }
+    assert trend_row(report["groups"][0], report, "2026-11-23") == [
+        "2026-11-23",
+        "Department",
+        "HR",
+        2,
+        2,
+        9,
+        17.5,
+        540.0,
+        395.0,
+        "EUR",
+    ]
+
+
+def test_a_trend_file_with_other_columns_is_refused():
+    with pytest.raises(AnsibleFilterError, match="move it aside"):
+        trend_append("when,what\n2026-01-01,x\n", aggregate(ESTATE, "Department", RATES), "2026-11-23")
+
+
+def test_the_svg_draws_one_line_per_group_scaled_to_the_top_value():
+    report = aggregate(ESTATE, "Department", RATES)
+    trend = trend_append(trend_append("", report, "2026-11-16"), report, "2026-11-23")
+    svg = trend_svg(trend, "cost")
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert svg.count("<polyline") == 3 and svg.count("<circle") == 6
+    assert ">395<" in svg and "2026-11-16" in svg and "Finance" in svg
+    # The highest point (HR, 395) sits on the top edge of the plot, 16 px down.
+    assert ",16.0" in svg
+    assert "No trend yet" in trend_svg("")
+
+
+def test_cmdb_drift_finds_each_kind():
+    vms = [
+        {"ext_id": "1", "name": "a", "categories": {"Department": ["HR"], "Environment": ["Test"]}},
+        {"ext_id": "2", "name": "b", "categories": {"Department": ["IT"]}},
+        {"ext_id": "3", "name": "c", "categories": {}},
+    ]
+    records = [
+        {"object_id": "1", "name": "a", "department": "Finance", "environment": "Test"},
+        {"object_id": "", "name": "b", "department": "IT", "environment": ""},
+        {"object_id": "9", "name": "gone", "department": "IT"},
+    ]
+    drift = cmdb_drift(vms, records, {"Department": "department", "Environment": "environment"})
+    assert [(d["vm_name"], d["kind"], d["field"], d["prism"], d["cmdb"]) for d in drift] == [
+        ("a", "differs", "Department", "HR", "Finance"),
+        ("c", "missing in CMDB", None, None, None),
+        ("gone", "not in Prism", None, None, None),
+    ]
+    with pytest.raises(AnsibleFilterError, match="fields must map"):
+        cmdb_drift(vms, records, {})
