@@ -8,7 +8,6 @@ The integration tests drive it; `make demo-patch` runs it against the `make demo
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -19,9 +18,9 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from collection_path import collections_path, importable
+from collection_path import ansible_env, importable
 from guest_standin import write_standins
-from sim_process import PASSWORD, USERNAME
+from sim_process import PASSWORD, USERNAME, nutanix_env
 from sshd import Sshd, start_sshd
 
 REPO = Path(__file__).resolve().parents[1]
@@ -86,22 +85,16 @@ def safe_patch(
         **(extra or {}),
     }
     (workdir / "vars.json").write_text(json.dumps(variables))
-    env = {
-        **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(collections_path()),
-        "ANSIBLE_HOME": str(workdir / "ansible-home"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_HOST_KEY_CHECKING": "False",
-        "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true",
-        "ANSIBLE_CALLBACKS_ENABLED": "day2ops.ahv.safe_patch_summary",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "NUTANIX_HOST": prism.host,
-        "NUTANIX_PORT": str(prism.port),
-        "NUTANIX_USERNAME": USERNAME,
-        "NUTANIX_PASSWORD": PASSWORD,
-        "NUTANIX_CA_PATH": str(prism.ca_path),
-        "DAY2OPS_WEBHOOK_URL": webhook_url,
-    }
+    env = ansible_env(
+        workdir,
+        {
+            "ANSIBLE_HOST_KEY_CHECKING": "False",
+            "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true",
+            "ANSIBLE_CALLBACKS_ENABLED": "day2ops.ahv.safe_patch_summary",
+            **nutanix_env(prism.options()),
+            "DAY2OPS_WEBHOOK_URL": webhook_url,
+        },
+    )
     command = [
         str(BIN / "ansible-playbook"),
         "-i",

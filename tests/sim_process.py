@@ -19,6 +19,17 @@ PASSWORD = "Nutanix.123"
 API_KEY = "day2ops-demo-api-key"
 
 
+def nutanix_env(options: dict) -> dict:
+    """The collection's connection options as the NUTANIX_* variables its modules fall back to."""
+    return {
+        "NUTANIX_HOST": options["nutanix_host"],
+        "NUTANIX_PORT": str(options["nutanix_port"]),
+        "NUTANIX_USERNAME": options["nutanix_username"],
+        "NUTANIX_PASSWORD": options["nutanix_password"],
+        "NUTANIX_CA_PATH": options["ca_path"],
+    }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

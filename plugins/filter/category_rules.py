@@ -6,12 +6,9 @@ the DR plan (one recovery point per VM with its retention) built from them."""
 
 from __future__ import annotations
 
-import re
-
 from ansible.errors import AnsibleFilterError
 
-_RETENTION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
-_MINUTES = {"m": 1, "h": 60, "d": 1440, "w": 10080}
+from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points import retention_delta
 
 
 def _values(value):
@@ -41,17 +38,17 @@ def category_rule(rules, categories, default=None):
     return next(_matching(rules, categories, "category_rule"), default)
 
 
-def retention_minutes(retention):
-    match = _RETENTION.match(str(retention))
-    if not match:
+def retention_length(retention):
+    delta = retention_delta(retention)
+    if delta is None:
         raise AnsibleFilterError("%r is not a retention; write 90m, 36h, 14d or 2w" % (retention,))
-    return int(match.group(1)) * _MINUTES[match.group(2)]
+    return delta
 
 
 def category_retention(rules, categories, default):
     """The longest `retention` of the rules the VM matches (the most protective wins), else `default`."""
     found = [rule.get("retention") for rule in _matching(rules, categories, "category_retention")]
-    return max(found or [default], key=retention_minutes)
+    return max(found or [default], key=retention_length)
 
 
 def retention_plan(vms, rules, default, name_prefix="dr", run_id=""):

@@ -13,21 +13,15 @@ from __future__ import annotations
 import time
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism import (
-    TASK_DONE,
-    odata_quote,
-    task_completion,
-    task_error,
-)
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism import TASK_DONE, task_completion, task_error
 from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points import (
     RECOVERY_POINTS,
     act,
-    list_recovery_points,
-    locations,
+    copies_on,
     read,
+    replica_mismatch,
 )
 
-IDS_PER_FILTER = 40
 POLL_MAX_SECONDS = 1.0
 
 
@@ -98,13 +92,15 @@ class Pipeline(object):
             (k, v) for k, v in (("pcExtId", self.pc_ext_id), ("clusterExtId", self.cluster_ext_id)) if v
         )
         label = "replicate recovery point '%s' (%s)" % (vm.name, vm.recovery_point_ext_id)
-        vm.task = act(self.client, vm.recovery_point_ext_id, label, "replicate", body)
+        # The point read for its ETag also gives the id every copy of it shares.
+        point, vm.task = act(self.client, vm.recovery_point_ext_id, label, "replicate", body)
+        vm.location_agnostic_id = point.get("locationAgnosticId")
         vm.task_ext_ids.append(vm.task)
 
     def _verify(self, vm):
         vm.step = "verify"
         replica, _etag = read(self.client, vm.replica_ext_id)
-        problem = mismatch(replica, vm.location_agnostic_id, self.cluster_ext_id)
+        problem = replica_mismatch(replica, vm.location_agnostic_id, self.cluster_ext_id)
         if problem:
             vm.fail(problem)
         else:
@@ -112,8 +108,6 @@ class Pipeline(object):
 
     def _created(self, vm, task):
         vm.recovery_point_ext_id = task_completion(task, "recoveryPointExtId")
-        rp, _etag = read(self.client, vm.recovery_point_ext_id)
-        vm.location_agnostic_id = rp.get("locationAgnosticId")
         self._replicate(vm)
 
     def _replicated(self, vm, task):
@@ -171,23 +165,6 @@ class Pipeline(object):
             delay = min(delay * 1.5, POLL_MAX_SECONDS)
 
 
-def mismatch(replica, location_agnostic_id, cluster_ext_id):
-    """Why `replica` is not the copy expected on `cluster_ext_id`, or None."""
-    if replica.get("locationAgnosticId") != location_agnostic_id:
-        return "replica %s is not a copy of the recovery point (locationAgnosticId %s, expected %s)" % (
-            replica.get("extId"),
-            replica.get("locationAgnosticId"),
-            location_agnostic_id,
-        )
-    if cluster_ext_id and cluster_ext_id not in locations(replica):
-        return "replica %s lives on %s, not on cluster %s" % (
-            replica.get("extId"),
-            ", ".join(locations(replica)) or "no cluster",
-            cluster_ext_id,
-        )
-    return None
-
-
 def verify_only(client, recovery_point_ext_ids, cluster_ext_id):
     """For each source recovery point, its copy on `cluster_ext_id`, found by location-agnostic id."""
     sources = []
@@ -196,19 +173,7 @@ def verify_only(client, recovery_point_ext_ids, cluster_ext_id):
             sources.append((ext_id, read(client, ext_id)[0], None))
         except ApiError as err:
             sources.append((ext_id, None, str(err)))
-    ids = [rp["locationAgnosticId"] for _id, rp, _err in sources if rp]
-    chunks = [ids[i : i + IDS_PER_FILTER] for i in range(0, len(ids), IDS_PER_FILTER)]
-    copies = {}
-    for found in client.map(
-        lambda chunk: list_recovery_points(
-            client,
-            " or ".join("locationAgnosticId eq %s" % odata_quote(i) for i in chunk),
-            cluster_ext_id=cluster_ext_id,
-        ),
-        chunks,
-    ):
-        for rp in found:
-            copies.setdefault(rp["locationAgnosticId"], []).append(rp)
+    copies = copies_on(client, [rp["locationAgnosticId"] for _id, rp, _err in sources if rp], cluster_ext_id)
     results = []
     for ext_id, rp, error in sources:
         entry = dict(recovery_point_ext_id=ext_id, step="verify", task_ext_ids=[], replica_ext_id=None)

@@ -19,6 +19,7 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._prism import odata_qu
 RECOVERY_POINTS = "config/recovery-points"
 CONSISTENCY = {"crash_consistent": "CRASH_CONSISTENT", "application_consistent": "APPLICATION_CONSISTENT"}
 VSS_TYPE = "dataprotection.v4.common.VssProperties"
+IDS_PER_FILTER = 40  # `locationAgnosticId eq ... or ...` clauses per list call, to keep URLs short
 AHV_OVERRIDE_TYPE = "dataprotection.v4.config.AhvVmOverrideSpec"
 _RETENTION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 _UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -26,6 +27,12 @@ _UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 def wire_time(moment):
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def retention_delta(retention):
+    """A retention such as 90m, 36h, 14d or 2w as a timedelta; None when it is not one."""
+    match = _RETENTION.match(str(retention))
+    return timedelta(**{_UNIT[match.group(2)]: int(match.group(1))}) if match else None
 
 
 def expiration_time(absolute=None, retention=None, now=None, since=None):
@@ -45,14 +52,14 @@ def expiration_time(absolute=None, retention=None, now=None, since=None):
                 hint="write it like 2026-12-31T00:00:00Z, or use retention: 14d",
             ) from None
     elif retention:
-        match = _RETENTION.match(str(retention))
-        if not match or int(match.group(1)) < 1:
+        delta = retention_delta(retention)
+        if delta is None or delta <= timedelta(0):
             raise ApiError(
                 "read retention",
                 "%r is not a retention" % retention,
                 hint="write a whole number and a unit: 90m, 36h, 14d or 2w",
             )
-        moment = (since or now) + timedelta(**{_UNIT[match.group(2)]: int(match.group(1))})
+        moment = (since or now) + delta
     else:
         return None
     if moment <= now:
@@ -82,9 +89,10 @@ def read(client, ext_id):
 
 
 def act(client, ext_id, label, verb=None, body=None, needed=None):
-    """A recovery point action (DELETE when no verb) sent with the point's fresh ETag: the task ext_id.
+    """A recovery point action (DELETE when no verb) sent with the point's fresh ETag.
 
-    `needed(point)` may find, on a re-read after a 412, that the action is no longer needed: None then.
+    Returns (the point as read for its ETag, the task ext_id). `needed(point)` may find, on a
+    re-read after a 412, that the action is no longer needed: the task ext_id is None then.
     """
     path = RECOVERY_POINTS + "/{0}" + ("/$actions/" + verb if verb else "")
 
@@ -93,9 +101,10 @@ def act(client, ext_id, label, verb=None, body=None, needed=None):
             return None
         return ("POST" if verb else "DELETE", "dataprotection", path, (point["extId"],), body)
 
-    return client.change_fresh(
+    point, _decision, task_ext_id = client.change_fresh(
         "dataprotection", RECOVERY_POINTS + "/{0}", ext_id, action=label, decide=decide
-    )[2]
+    )
+    return point, task_ext_id
 
 
 def list_recovery_points(client, odata_filter=None, order_by=None, limit=None, cluster_ext_id=None):
@@ -123,6 +132,41 @@ def list_recovery_points(client, odata_filter=None, order_by=None, limit=None, c
 
 def locations(rp):
     return [loc.get("locationExtId") for loc in rp.get("locationReferences") or []]
+
+
+def copies_on(client, location_agnostic_ids, cluster_ext_id):
+    """{location-agnostic id: [the points with it that live on `cluster_ext_id`]}, 40 ids per list call."""
+    ids = list(dict.fromkeys(location_agnostic_ids))
+    chunks = [ids[i : i + IDS_PER_FILTER] for i in range(0, len(ids), IDS_PER_FILTER)]
+    copies = {}
+    for found in client.map(
+        lambda chunk: list_recovery_points(
+            client,
+            " or ".join("locationAgnosticId eq %s" % odata_quote(i) for i in chunk),
+            cluster_ext_id=cluster_ext_id,
+        ),
+        chunks,
+    ):
+        for rp in found:
+            copies.setdefault(rp["locationAgnosticId"], []).append(rp)
+    return copies
+
+
+def replica_mismatch(replica, location_agnostic_id, cluster_ext_id=None):
+    """Why `replica` is not the copy expected (on `cluster_ext_id`, when given), or None."""
+    if replica.get("locationAgnosticId") != location_agnostic_id:
+        return "replica %s is not a copy of the recovery point (locationAgnosticId %s, expected %s)" % (
+            replica.get("extId"),
+            replica.get("locationAgnosticId"),
+            location_agnostic_id,
+        )
+    if cluster_ext_id and cluster_ext_id not in locations(replica):
+        return "replica %s lives on %s, not on cluster %s" % (
+            replica.get("extId"),
+            ", ".join(locations(replica)) or "no cluster",
+            cluster_ext_id,
+        )
+    return None
 
 
 def find(client, ext_id=None, name=None, vm_ext_id=None, required=True):

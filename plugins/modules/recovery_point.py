@@ -282,7 +282,7 @@ def ensure(module):
         if module.check_mode:
             return True, result
         label = "delete recovery point '%s' (%s)" % (existing.get("name"), existing["extId"])
-        task_ext_id = act(client, existing["extId"], label)
+        _point, task_ext_id = act(client, existing["extId"], label)
         result["task_ext_id"] = task_ext_id
         wait_if(module, client, task_ext_id, label)
         return True, result
@@ -313,7 +313,7 @@ def ensure(module):
     if module.check_mode:
         return True, result
 
-    task_ext_id = act(
+    _point, task_ext_id = act(
         client,
         existing["extId"],
         label,

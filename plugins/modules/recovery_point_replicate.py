@@ -93,21 +93,20 @@ verified:
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
 from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import cluster_ext_id
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism import odata_quote, task_completion
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism import task_completion
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import WAIT_SPEC, PrismModule
 from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points import (
     act,
-    list_recovery_points,
+    copies_on,
     locations,
     read,
+    replica_mismatch,
 )
 
 
 def copy_on(client, rp, cluster):
     """The copy of `rp` that lives on `cluster`, or None."""
-    copies = list_recovery_points(
-        client, "locationAgnosticId eq %s" % odata_quote(rp["locationAgnosticId"]), cluster_ext_id=cluster
-    )
+    copies = copies_on(client, [rp["locationAgnosticId"]], cluster).get(rp["locationAgnosticId"], [])
     return next((c for c in copies if c["extId"] != rp["extId"]), None)
 
 
@@ -139,7 +138,7 @@ def ensure(module):
         rp["extId"],
         params["cluster"] or params["pc_ext_id"],
     )
-    task_ext_id = act(client, rp["extId"], label, "replicate", body)
+    _point, task_ext_id = act(client, rp["extId"], label, "replicate", body)
     result["task_ext_id"] = task_ext_id
     if not params["wait"]:
         return True, result
@@ -155,12 +154,9 @@ def ensure(module):
         if not (err.status == 404 and params["pc_ext_id"]):
             raise
         return True, result  # it lives on the other Prism Central
-    if replica.get("locationAgnosticId") != rp.get("locationAgnosticId"):
-        raise ApiError(
-            label,
-            "the task reported %s, which is not a copy of %s (locationAgnosticId %s, not %s)"
-            % (replica_id, rp["extId"], replica.get("locationAgnosticId"), rp.get("locationAgnosticId")),
-        )
+    problem = replica_mismatch(replica, rp.get("locationAgnosticId"))
+    if problem:
+        raise ApiError(label, "the task reported %s, but %s" % (replica_id, problem))
     where = locations(replica)
     result.update(
         replica=replica, verified=True, target_cluster_ext_id=target or (where[0] if where else None)

@@ -262,7 +262,7 @@ def restore(module, client, result):
     if module.check_mode:
         return True, result
     label = "restore recovery point '%s' (%s) as new VMs" % (rp.get("name"), rp["extId"])
-    task_ext_id = act(client, rp["extId"], label, "restore", body)
+    _point, task_ext_id = act(client, rp["extId"], label, "restore", body)
     result.update(task_ext_id=task_ext_id, task_ext_ids=[task_ext_id])
     if not params["wait"]:
         return True, result

@@ -56,7 +56,7 @@ def sequential(client: PrismClient, vm_ext_id: str, target: str) -> None:
     body = protection(vm_ext_id).body
     task = client.submit("POST", "dataprotection", RECOVERY_POINTS, action="create", body=body)
     rp_id = task_completion(client.wait_task(task, 600, "create"), "recoveryPointExtId")
-    task = act(client, rp_id, "replicate", "replicate", {"clusterExtId": target})
+    _point, task = act(client, rp_id, "replicate", "replicate", {"clusterExtId": target})
     replica = task_completion(client.wait_task(task, 600, "replicate"), "recoveryPointExtId")
     read(client, replica)
 

@@ -17,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from collection_path import collections_path  # noqa: E402
-from sim_process import start_sim  # noqa: E402
+from sim_process import nutanix_env, start_sim  # noqa: E402
 
 VM_COUNT = 20000
 LATENCY = 0.1  # seconds per list call, about what a loaded Prism Central answers a 100-VM page in
@@ -79,15 +79,8 @@ def main() -> None:
                 "-e",
                 extra,
             ]
-            prism_env = {
-                "NUTANIX_HOST": options["nutanix_host"],
-                "NUTANIX_PORT": str(options["nutanix_port"]),
-                "NUTANIX_USERNAME": options["nutanix_username"],
-                "NUTANIX_PASSWORD": options["nutanix_password"],
-                "NUTANIX_CA_PATH": options["ca_path"],
-            }
             results["chargeback report: ansible-playbook chargeback.yml"] = child(
-                {"kind": "playbook", "argv": argv, "env": {**env, **prism_env}, "count": VM_COUNT}
+                {"kind": "playbook", "argv": argv, "env": {**env, **nutanix_env(options)}, "count": VM_COUNT}
             )
         scopes = {
             "broad": {"Environment": "Production"},

@@ -1,15 +1,14 @@
 """Run a list of tasks as a real `ansible-playbook` against the simulator and read back every result."""
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from collection_path import collections_path
-from sim_process import SimProcess
+from collection_path import ansible_env
+from sim_process import SimProcess, nutanix_env
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[2]
@@ -26,19 +25,6 @@ class Run:
         return [r for r in self.results if r.get("failed")]
 
 
-def ansible_env(tmp_path: Path, env: dict | None = None) -> dict:
-    """The environment of an ansible-playbook run: this collection, a private ANSIBLE_HOME, no colour."""
-    return {
-        **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(collections_path()),
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-        **(env or {}),
-    }
-
-
 def servicenow_env(sim: SimProcess) -> dict:
     """ServiceNow's SN_* variables: the simulator serves its Table API too."""
     return {
@@ -51,14 +37,7 @@ def servicenow_env(sim: SimProcess) -> dict:
 
 def sim_env(sim: SimProcess) -> dict:
     """Prism Central from NUTANIX_* (as a playbook without module_defaults reads it), and ServiceNow."""
-    return {
-        "NUTANIX_HOST": sim.host,
-        "NUTANIX_PORT": str(sim.port),
-        "NUTANIX_USERNAME": "admin",
-        "NUTANIX_PASSWORD": "Nutanix.123",
-        "NUTANIX_CA_PATH": str(sim.cert_path),
-        **servicenow_env(sim),
-    }
+    return {**nutanix_env(sim.prism_options()), **servicenow_env(sim)}
 
 
 def connection(sim: SimProcess, **overrides) -> dict:
