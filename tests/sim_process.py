@@ -101,6 +101,17 @@ class SimProcess:
             assert time.monotonic() < deadline, task
             time.sleep(0.05)
 
+    def estate(self) -> tuple[list[dict], dict[str, tuple[str, str]]]:
+        """Every VM as the API lists it (the 300 of the demo estate), and Category ext_id -> (key, value)."""
+        categories = self.api("GET", "/api/prism/v4.0/config/categories", params={"$limit": 100}).json()[
+            "data"
+        ]
+        vms = []
+        for page in range(3):
+            listed = self.api("GET", "/api/vmm/v4.0/ahv/config/vms", params={"$limit": 100, "$page": page})
+            vms += listed.json()["data"]
+        return vms, {c["extId"]: (c["key"], c["value"]) for c in categories}
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 

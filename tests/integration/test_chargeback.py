@@ -7,24 +7,11 @@ from playbook import run_tasks
 RATES = {"currency": "EUR", "vcpu": 18.5, "memory_gib": 4.2, "storage_gib": 0.08}
 
 
-def estate(sim):
-    names = {
-        c["extId"]: (c["key"], c["value"])
-        for c in sim.api("GET", "/api/prism/v4.0/config/categories", params={"$limit": 100}).json()["data"]
-    }
-    vms = []
-    for page in range(3):
-        vms += sim.api("GET", "/api/vmm/v4.0/ahv/config/vms", params={"$limit": 100, "$page": page}).json()[
-            "data"
-        ]
-    return vms, names
-
-
 def test_department_sums_and_untagged_match_the_api(sim, tmp_path):
     run = run_tasks(sim, tmp_path, [{"day2ops.ahv.chargeback_info": {"rate_card": RATES}}])
     assert run.rc == 0, run.output
     report = run.results[0]
-    vms, names = estate(sim)
+    vms, names = sim.estate()
     expected = defaultdict(lambda: {"vms": 0, "vcpus": 0, "memory": 0, "storage": 0})
     untagged = set()
     for vm in vms:

@@ -12,7 +12,6 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from playbook import run_playbook
-from test_chargeback import estate
 
 TOKEN = "ya29.day2ops-test-token"
 
@@ -127,7 +126,7 @@ def test_weekly_runs_build_the_reports_the_trend_and_the_alerts(sim, tmp_path, w
     assert run.rc == 0, run.output
     reports = tmp_path / "reports"
     report = json.loads((reports / "chargeback-2026-11-16.json").read_text())
-    vms, names = estate(sim)
+    vms, names = sim.estate()
     untagged = {
         vm["name"] for vm in vms if not any(names[c["extId"]][0] == "Department" for c in vm["categories"])
     }

@@ -14,17 +14,8 @@ RULES = [
 
 
 def categories_by_vm(sim) -> dict[str, dict[str, str]]:
-    names = {
-        c["extId"]: (c["key"], c["value"])
-        for c in sim.api("GET", "/api/prism/v4.0/config/categories", params={"$limit": 100}).json()["data"]
-    }
-    out = {}
-    for page in range(3):
-        for vm in sim.api(
-            "GET", "/api/vmm/v4.0/ahv/config/vms", params={"$limit": 100, "$page": page}
-        ).json()["data"]:
-            out[vm["extId"]] = dict(names[c["extId"]] for c in vm["categories"])
-    return out
+    vms, names = sim.estate()
+    return {vm["extId"]: dict(names[c["extId"]] for c in vm["categories"]) for vm in vms}
 
 
 def replicate(sim, tmp_path, webhook=None, **extra):
