@@ -49,22 +49,17 @@ class Prism:
         }
 
 
-def safe_patch(
-    prism: Prism, sshd: Sshd, workdir: Path, categories=None, extra=None, webhook_url="", wait=True
-):
-    """ansible-playbook playbooks/safe_patch.yml; (rc, output), or the running process when not waiting."""
+def lab_host_vars(sshd: Sshd) -> dict:
+    """Every VM is reached through the one loopback sshd, with this Python."""
+    return {**sshd.host_vars(), "ansible_python_interpreter": str(BIN / "python")}
+
+
+def lab_variables(prism: Prism, workdir: Path) -> dict:
+    """The role's variables for the lab: stand-ins for the package manager and reboot, the simulator's
+    guest health URL as the probe, a journal in the work directory."""
     workdir.mkdir(parents=True, exist_ok=True)
     standins = write_standins(workdir / "standin", prism.base_url, prism.ca_path)
-    inventory = {
-        "plugin": "day2ops.ahv.prism_vms",
-        **prism.options(),
-        "categories": categories or SCOPE,
-        "filter": "powerState eq Vmm.Ahv.Config.PowerState'ON'",
-        "compose": {k: repr(v) for k, v in sshd.host_vars().items()}
-        | {"ansible_python_interpreter": repr(str(BIN / "python"))},
-    }
-    (workdir / "lab.prism_vms.yml").write_text(yaml.safe_dump(inventory))
-    variables = {
+    return {
         "safe_patch_become": False,
         "safe_patch_serial": 3,
         "safe_patch_retention": "1d",
@@ -82,8 +77,22 @@ def safe_patch(
         "safe_patch_probe_retries": 2,
         "safe_patch_probe_delay": 1,
         "safe_patch_journal": str(workdir / "journal.jsonl"),
-        **(extra or {}),
     }
+
+
+def safe_patch(
+    prism: Prism, sshd: Sshd, workdir: Path, categories=None, extra=None, webhook_url="", wait=True
+):
+    """ansible-playbook playbooks/safe_patch.yml; (rc, output), or the running process when not waiting."""
+    variables = {**lab_variables(prism, workdir), **(extra or {})}
+    inventory = {
+        "plugin": "day2ops.ahv.prism_vms",
+        **prism.options(),
+        "categories": categories or SCOPE,
+        "filter": "powerState eq Vmm.Ahv.Config.PowerState'ON'",
+        "compose": {k: repr(v) for k, v in lab_host_vars(sshd).items()},
+    }
+    (workdir / "lab.prism_vms.yml").write_text(yaml.safe_dump(inventory))
     (workdir / "vars.json").write_text(json.dumps(variables))
     env = ansible_env(
         workdir,

@@ -1,0 +1,189 @@
+"""The approval state machine: gates before a run and gates a playbook opens (the approval module).
+
+Four-eyes: whoever asked for the run never decides on its gates. A gate names its reviewers (users
+or a group); it is approved when enough distinct reviewers approve, rejected by one rejection, and
+timed out (fails closed) when its time passes first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from day2ops_app.audit import chain, store
+from day2ops_app.catalog.model import Item
+from day2ops_app.db.tables import Decision, Execution, Gate, User, utcnow
+
+
+class Forbidden(Exception):
+    pass
+
+
+class Conflict(Exception):
+    pass
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def may_decide(user: User, gate: Gate, execution: Execution) -> str | None:
+    """None if the user may decide this gate, else why not."""
+    if user.username in (execution.operator, gate.requested_by):
+        return f"four-eyes: {user.username} asked for this run and cannot approve it"
+    if not {"approver", "admin"} & set(user.roles):
+        return f"{user.username} is not an approver"
+    named = set(gate.reviewers)
+    if (named or gate.reviewer_group) and (
+        user.username not in named and gate.reviewer_group not in (user.groups or [])
+    ):
+        who = ", ".join(sorted(named)) + (f" or group {gate.reviewer_group}" if gate.reviewer_group else "")
+        return f"this gate's reviewers are {who.lstrip(', ')}"
+    return None
+
+
+class ApprovalService:
+    def __init__(self, default_gate_hours: float, on_run_approved: Callable[[str], None] | None = None):
+        self.default_gate_hours = default_gate_hours
+        self.on_run_approved = on_run_approved
+
+    def open_run_gate(self, session: Session, execution: Execution, item: Item) -> Gate:
+        policy = item.approval
+        return self._open(
+            session,
+            execution,
+            kind="run",
+            name="before the run",
+            message=f"{execution.operator} asks to run {item.title}",
+            details={"item": item.id, "inputs": execution.inputs},
+            reviewers=policy.users,
+            reviewer_group=policy.group,
+            required=policy.required,
+            timeout=timedelta(hours=policy.timeout_hours),
+        )
+
+    def open_playbook_gate(self, session: Session, execution: Execution, spec: dict) -> tuple[Gate, bool]:
+        """From the approval module. Opening the same gate name twice returns the first (a retry)."""
+        existing = session.scalars(
+            select(Gate).where(Gate.execution_id == execution.id, Gate.name == spec["name"])
+        ).one_or_none()
+        if existing is not None:
+            return existing, False
+        if execution.status != "running":
+            raise Conflict(
+                f"execution {execution.id} is {execution.status}; only a running playbook opens gates"
+            )
+        gate = self._open(
+            session,
+            execution,
+            kind="playbook",
+            name=spec["name"],
+            message=spec.get("message") or "",
+            details=spec.get("details") or {},
+            reviewers=spec.get("reviewers") or [],
+            reviewer_group=spec.get("reviewer_group"),
+            required=spec.get("required") or 1,
+            timeout=timedelta(seconds=spec.get("timeout_seconds") or self.default_gate_hours * 3600),
+        )
+        return gate, True
+
+    def _open(
+        self,
+        session,
+        execution,
+        *,
+        kind,
+        name,
+        message,
+        details,
+        reviewers,
+        reviewer_group,
+        required,
+        timeout,
+    ):
+        gate = Gate(
+            id=str(uuid.uuid4()),
+            execution_id=execution.id,
+            kind=kind,
+            name=name,
+            message=message,
+            details=details,
+            reviewers=sorted(set(reviewers)),
+            reviewer_group=reviewer_group,
+            required=required,
+            requested_by=execution.operator,
+            expires_at=utcnow() + timeout,
+            status="pending",
+        )
+        chain.append(session, gate)
+        return gate
+
+    def decide(self, session: Session, user: User, gate: Gate, decision: str, comment: str) -> Gate:
+        execution = session.get(Execution, gate.execution_id)
+        self.expire(session, gate)
+        if gate.status != "pending":
+            raise Conflict(f"this gate is already {gate.status}")
+        why = may_decide(user, gate, execution)
+        if why:
+            raise Forbidden(why)
+        if any(d.reviewer == user.username for d in self.decisions(session, gate.id)):
+            raise Conflict(
+                f"{user.username} has already decided on this gate; "
+                "a second approval must come from someone else"
+            )
+        chain.append(
+            session,
+            Decision(gate_id=gate.id, reviewer=user.username, decision=decision, comment=comment or ""),
+        )
+        approvals = sum(1 for d in self.decisions(session, gate.id) if d.decision == "approve")
+        if decision == "reject":
+            gate.status = "rejected"
+        elif approvals >= gate.required:
+            gate.status = "approved"
+        if gate.kind == "run" and gate.status == "rejected":
+            store.transition(session, execution, "rejected", user.username, comment or "rejected")
+        elif gate.kind == "run" and gate.status == "approved":
+            store.transition(session, execution, "queued", user.username, "approved")
+        return gate
+
+    def decisions(self, session: Session, gate_id: str) -> list[Decision]:
+        return list(
+            session.scalars(select(Decision).where(Decision.gate_id == gate_id).order_by(Decision.id))
+        )
+
+    def expire(self, session: Session, gate: Gate, now: datetime | None = None) -> bool:
+        """A pending gate past its time fails closed: recorded as a decision by day2ops."""
+        now = now or utcnow()
+        if gate.status != "pending" or _aware(gate.expires_at) is None or _aware(gate.expires_at) > now:
+            return False
+        gate.status = "timed_out"
+        chain.append(
+            session,
+            Decision(
+                gate_id=gate.id,
+                reviewer="day2ops",
+                decision="timeout",
+                comment="no decision in time: fails closed",
+            ),
+        )
+        if gate.kind == "run":
+            execution = session.get(Execution, gate.execution_id)
+            if execution.status == "pending_approval":
+                store.transition(session, execution, "expired", "day2ops", "no approval in time")
+        return True
+
+    def expire_all(self, session: Session) -> int:
+        pending = session.scalars(
+            select(Gate).where(Gate.status == "pending", Gate.expires_at <= utcnow())
+        ).all()
+        return sum(self.expire(session, gate) for gate in pending)
+
+    def close_gates(self, session: Session, execution_id: str, status: str) -> None:
+        for gate in session.scalars(
+            select(Gate).where(Gate.execution_id == execution_id, Gate.status == "pending")
+        ):
+            gate.status = status

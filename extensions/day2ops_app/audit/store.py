@@ -1,0 +1,184 @@
+"""Writing and reading the audit record: executions and their transitions, runner events, evidence.
+
+Shared by the app (runs through ansible-runner) and the `day2ops.ahv.audit` callback (plain
+ansible-playbook), so both produce the same record. Every row written here is chained.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from day2ops_app.audit import chain
+from day2ops_app.audit.redact import Redactor
+from day2ops_app.db.tables import Event, Evidence, Execution, ExecutionTransition, utcnow
+from day2ops_app.evidence import evidence_from_result, task_status
+
+TERMINAL = frozenset({"successful", "failed", "canceled", "rejected", "expired", "interrupted"})
+TRANSITIONS: dict[str | None, frozenset[str]] = {
+    None: frozenset({"pending_approval", "queued", "running"}),
+    "pending_approval": frozenset({"queued", "rejected", "expired", "canceled"}),
+    "queued": frozenset({"running", "canceled", "failed", "interrupted"}),
+    "running": frozenset({"successful", "failed", "canceled", "interrupted"}),
+}
+EVIDENCE_EVENTS = frozenset({"runner_on_ok", "runner_on_failed", "runner_on_unreachable"})
+
+
+class InvalidTransition(Exception):
+    def __init__(self, execution_id: str, current: str | None, wanted: str):
+        super().__init__(f"execution {execution_id} is {current}; it cannot become {wanted}")
+        self.current = current
+        self.wanted = wanted
+
+
+def create_execution(
+    session: Session,
+    *,
+    source: str,
+    playbook: str,
+    operator: str,
+    status: str,
+    inputs: dict | None = None,
+    item_id: str | None = None,
+    schedule_id: int | None = None,
+    instance_id: str | None = None,
+    execution_id: str | None = None,
+    reason: str = "",
+) -> Execution:
+    execution = Execution(
+        id=execution_id or str(uuid.uuid4()),
+        source=source,
+        item_id=item_id,
+        playbook=playbook,
+        operator=operator,
+        inputs=inputs or {},
+        schedule_id=schedule_id,
+        status=status,
+        instance_id=instance_id,
+    )
+    if status == "running":
+        execution.started_at = utcnow()
+    chain.append(session, execution)
+    chain.append(
+        session,
+        ExecutionTransition(
+            execution_id=execution.id, from_status=None, to_status=status, actor=operator, reason=reason
+        ),
+    )
+    return execution
+
+
+def transition(
+    session: Session,
+    execution: Execution,
+    to_status: str,
+    actor: str,
+    reason: str = "",
+    rc: int | None = None,
+) -> None:
+    if to_status not in TRANSITIONS.get(execution.status, frozenset()):
+        raise InvalidTransition(execution.id, execution.status, to_status)
+    previous = execution.status
+    execution.status = to_status
+    now = utcnow()
+    if to_status == "running":
+        execution.started_at = now
+    if to_status in TERMINAL:
+        execution.finished_at = now
+        execution.rc = rc
+    chain.append(
+        session,
+        ExecutionTransition(
+            execution_id=execution.id, from_status=previous, to_status=to_status, actor=actor, reason=reason
+        ),
+    )
+
+
+def record_events(session: Session, execution_id: str, events: Iterable[dict], redactor: Redactor) -> int:
+    """Store runner events not stored yet (by uuid), and the evidence in their results. Returns how many
+    were new: runner may hand the same event twice (a replay after restart), the record keeps one."""
+    events = [e for e in events if e.get("uuid")]
+    if not events:
+        return 0
+    known = set(
+        session.scalars(
+            select(Event.uuid).where(
+                Event.execution_id == execution_id, Event.uuid.in_([e["uuid"] for e in events])
+            )
+        )
+    )
+    rows = []
+    for raw in events:
+        if raw["uuid"] in known:
+            continue
+        known.add(raw["uuid"])
+        event = redactor.scrub(raw)
+        data = event.get("event_data") or {}
+        rows.append(
+            Event(
+                execution_id=execution_id,
+                uuid=event["uuid"],
+                counter=int(event.get("counter") or 0),
+                event=event.get("event") or "",
+                host=data.get("host") or data.get("remote_addr"),
+                task=data.get("task"),
+                stdout=event.get("stdout") or "",
+                created=str(event.get("created") or utcnow().isoformat()),
+            )
+        )
+        evidence = evidence_row(execution_id, event)
+        if evidence is not None:
+            rows.append(evidence)
+    if rows:
+        chain.append(session, *rows)
+    return sum(1 for r in rows if isinstance(r, Event))
+
+
+def evidence_row(execution_id: str, event: dict) -> Evidence | None:
+    if event.get("event") not in EVIDENCE_EVENTS:
+        return None
+    data = event.get("event_data") or {}
+    action = data.get("resolved_action") or data.get("task_action") or ""
+    found = evidence_from_result(action, data.get("res"))
+    if found is None:
+        return None
+    return Evidence(
+        execution_id=execution_id,
+        event_uuid=event["uuid"],
+        host=data.get("host") or "",
+        task=data.get("task") or "",
+        action=action,
+        status=task_status(event["event"], data.get("res")),
+        started_at=data.get("start"),
+        ended_at=data.get("end"),
+        **found,
+    )
+
+
+def events_after(session: Session, execution_id: str, counter: int, limit: int = 500) -> list[Event]:
+    return list(
+        session.scalars(
+            select(Event)
+            .where(Event.execution_id == execution_id, Event.counter > counter)
+            .order_by(Event.counter)
+            .limit(limit)
+        )
+    )
+
+
+def mark_interrupted(session: Session, instance_id: str, now: datetime | None = None) -> list[str]:
+    """Runs this instance was driving when it stopped: they did not finish, say so, keep their events."""
+    stuck = session.scalars(
+        select(Execution).where(
+            Execution.instance_id == instance_id, Execution.status.in_(("queued", "running"))
+        )
+    ).all()
+    for execution in stuck:
+        transition(
+            session, execution, "interrupted", "day2ops", "the app stopped while the run was in flight"
+        )
+    return [e.id for e in stuck]

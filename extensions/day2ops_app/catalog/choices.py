@@ -1,0 +1,110 @@
+"""Form choices read live from Prism Central through the collection's own client."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from day2ops_app.settings import Settings
+
+CACHE_SECONDS = 30.0
+
+
+class ChoicesUnavailable(Exception):
+    """Prism could not be asked: the form says so instead of offering stale or empty choices."""
+
+
+class PrismChoices:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._client = None
+        self._cache: dict[tuple, tuple[float, list[dict]]] = {}
+        self._lock = threading.Lock()
+
+    def _prism(self):
+        from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PrismClient
+
+        if self._client is None:
+            s = self.settings
+            if not s.prism_host:
+                raise ChoicesUnavailable(
+                    "Prism Central is not configured: set DAY2OPS_PRISM_HOST and credentials"
+                )
+            self._client = PrismClient.from_options(
+                {
+                    "nutanix_host": s.prism_host,
+                    "nutanix_port": s.prism_port,
+                    "nutanix_username": s.prism_username or None,
+                    "nutanix_password": s.prism_password.get_secret_value() or None,
+                    "nutanix_api_key": s.prism_api_key.get_secret_value() or None,
+                    "validate_certs": s.prism_validate_certs,
+                    "ca_path": s.prism_ca_path or None,
+                    "max_retries": 2,
+                }
+            )
+        return self._client
+
+    def choices(self, source: str, key: str | None = None, vm: str | None = None, odata: str | None = None):
+        """[{value, label}] for one source; cached briefly so a form's dropdowns cost Prism little."""
+        cache_key = (source, key, vm, odata)
+        with self._lock:
+            hit = self._cache.get(cache_key)
+            if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+                return hit[1]
+        from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
+
+        try:
+            values = self._read(source, key, vm, odata)
+        except ApiError as error:
+            raise ChoicesUnavailable(str(error)) from None
+        with self._lock:
+            self._cache[cache_key] = (time.monotonic(), values)
+        return values
+
+    def _read(self, source, key, vm, odata):
+        from ansible_collections.day2ops.ahv.plugins.module_utils import _lookup
+        from ansible_collections.day2ops.ahv.plugins.module_utils._prism import odata_quote
+
+        client = self._prism()
+        if source == "clusters":
+            clusters = _lookup.list_clusters(client)
+            names = sorted(
+                c["name"]
+                for c in clusters
+                if "PRISM_CENTRAL" not in ((c.get("config") or {}).get("clusterFunction") or [])
+            )
+            return [{"value": n, "label": n} for n in names]
+        if source == "category_values":
+            categories = client.list(
+                "prism",
+                "config/categories",
+                action="list categories",
+                params={"$filter": f"key eq {odata_quote(key)}"},
+            )
+            return [{"value": v, "label": v} for v in sorted({c["value"] for c in categories})]
+        if source == "vms":
+            params = {"$select": "extId,name", "$orderby": "name"}
+            if odata:
+                params["$filter"] = odata
+            vms = client.list("vmm", "ahv/config/vms", action="list VMs", params=params)
+            return [{"value": v["extId"], "label": v.get("name") or v["extId"]} for v in vms]
+        if source == "recovery_points":
+            if not vm:
+                return []
+            points = client.list(
+                "dataprotection",
+                "config/recovery-points",
+                action="list recovery points",
+                params={
+                    "$filter": f"vmRecoveryPoints/any(v:v/vmExtId eq {odata_quote(vm)})",
+                    "$orderby": "creationTime desc",
+                },
+            )
+            return [
+                {
+                    "value": p["extId"],
+                    "label": f"{p.get('name') or p['extId']} ({p.get('creationTime', '')[:16]})",
+                }
+                for p in points
+            ]
+        raise ChoicesUnavailable(f"unknown choices source {source}")

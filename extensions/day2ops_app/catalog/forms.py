@@ -1,0 +1,104 @@
+"""A catalog item's form as a pydantic model: types, bounds, patterns and required fields, checked
+before anything runs, with one error per field; choices read live from Prism are checked too."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from day2ops_app.catalog.choices import ChoicesUnavailable, PrismChoices
+from day2ops_app.catalog.model import Input, Item
+
+
+class FormErrors(Exception):
+    def __init__(self, errors: list[dict]):
+        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        self.errors = errors
+
+
+def _annotation(spec: Input):
+    bounds = {"ge": spec.min, "le": spec.max} if spec.type == "integer" else {}
+    if spec.type in ("string", "secret"):
+        bounds = {
+            "pattern": spec.pattern,
+            "min_length": int(spec.min) if spec.min is not None else None,
+            "max_length": int(spec.max) if spec.max is not None else None,
+        }
+    bounds = {k: v for k, v in bounds.items() if v is not None}
+    if spec.type == "integer":
+        return Annotated[int, Field(strict=False, **bounds)]
+    if spec.type == "boolean":
+        return bool
+    if spec.type == "choice":
+        return Literal[tuple(spec.choices)] if spec.choices else str
+    if spec.type == "multi_choice":
+        inner = Literal[tuple(spec.choices)] if spec.choices else str
+        return Annotated[list[inner], Field(min_length=1 if spec.required else 0)]
+    return Annotated[str, Field(**bounds)]
+
+
+def form_model(item: Item) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for spec in item.inputs:
+        annotation = _annotation(spec)
+        if spec.required and spec.default is None:
+            fields[spec.name] = (annotation, ...)
+        else:
+            fields[spec.name] = (annotation | None, spec.default)
+    return create_model(f"{item.id}_form", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def _message(item: Item, error: dict) -> dict:
+    name = str(error["loc"][0]) if error["loc"] else "inputs"
+    text = error["msg"]
+    if error["type"] == "extra_forbidden":
+        text = f"{name} is not an input of {item.id}; its inputs are {', '.join(i.name for i in item.inputs)}"
+    elif error["type"] == "missing":
+        text = "required: give a value"
+    else:
+        spec = next((i for i in item.inputs if i.name == name), None)
+        if spec and spec.description:
+            text = f"{text} ({spec.description})"
+    return {"field": name, "message": text}
+
+
+def validate_inputs(item: Item, raw: dict, choices: PrismChoices | None) -> dict:
+    """The inputs as the playbook will get them, or FormErrors with one message per field."""
+    try:
+        values = form_model(item).model_validate(raw).model_dump()
+    except ValidationError as error:
+        errors: dict[str, dict] = {}
+        for e in error.errors():
+            message = _message(item, e)
+            errors.setdefault(message["field"], message)
+        raise FormErrors(list(errors.values())) from None
+    errors = []
+    for spec in item.inputs:
+        value = values.get(spec.name)
+        if spec.choices_from is None or value in (None, "", []):
+            continue
+        cf = spec.choices_from
+        try:
+            if choices is None:
+                raise ChoicesUnavailable("Prism Central is not configured")
+            offered = choices.choices(
+                cf.source, cf.key, values.get(cf.vm_input) if cf.vm_input else None, cf.filter
+            )
+        except ChoicesUnavailable as error:
+            errors.append({"field": spec.name, "message": f"cannot check against Prism: {error}"})
+            continue
+        allowed = {c["value"] for c in offered}
+        for chosen in value if isinstance(value, list) else [value]:
+            if chosen not in allowed:
+                shown = ", ".join(sorted(allowed)[:10]) or "none"
+                errors.append(
+                    {
+                        "field": spec.name,
+                        "message": f"{chosen!r} is not offered by Prism; choose one of {shown}",
+                    }
+                )
+                break
+    if errors:
+        raise FormErrors(errors)
+    return values

@@ -1,0 +1,158 @@
+"""Catalog items as they are written in `catalog/*.yml`: a playbook, its typed form, who may run it,
+and its approval policy. Loading fails with the file, the item and the field that is wrong."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+InputType = Literal["string", "integer", "boolean", "choice", "multi_choice", "secret"]
+ChoiceSource = Literal["clusters", "category_values", "vms", "recovery_points"]
+NAME = r"^[a-z][a-z0-9_]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChoicesFrom(Strict):
+    """Choices read live from Prism when the form is shown, and checked again on submit."""
+
+    source: ChoiceSource
+    key: str | None = Field(None, description="category_values: the Category key, e.g. Department")
+    vm_input: str | None = Field(None, description="recovery_points: the input that names the VM")
+    filter: str | None = Field(None, description="vms: an OData $filter narrowing the list")
+
+    @model_validator(mode="after")
+    def _needs(self):
+        if self.source == "category_values" and not self.key:
+            raise ValueError("choices_from.key: name the Category key whose values are the choices")
+        if self.source == "recovery_points" and not self.vm_input:
+            raise ValueError("choices_from.vm_input: name the input that picks the VM")
+        return self
+
+
+class Input(Strict):
+    name: str = Field(pattern=NAME)
+    label: str
+    type: InputType
+    description: str = ""
+    required: bool = False
+    default: Any = None
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+    choices: list[str] = []
+    choices_from: ChoicesFrom | None = None
+    var: str | None = Field(
+        None, pattern=NAME, description="the extra var it sets; the input's name by default"
+    )
+    env: str | None = Field(
+        None, pattern=r"^[A-Z][A-Z0-9_]*$", description="secrets: the variable it is passed in"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.type in ("choice", "multi_choice") and not (self.choices or self.choices_from):
+            raise ValueError(f"{self.name}: a {self.type} needs choices or choices_from")
+        if self.type == "secret" and not self.env:
+            raise ValueError(
+                f"{self.name}: a secret is passed to the playbook in an environment variable, never as an "
+                "extra var; set env, e.g. env: DAY2OPS_WEBHOOK_URL"
+            )
+        if self.pattern:
+            re.compile(self.pattern)
+        return self
+
+
+class Access(Strict):
+    roles: list[Literal["operator", "approver", "admin"]] = ["operator", "admin"]
+    groups: list[str] = []
+
+
+class ApprovalPolicy(Strict):
+    required: int = Field(0, ge=0, le=5, description="approvals needed before the run starts; 0 for none")
+    group: str | None = None
+    users: list[str] = []
+    timeout_hours: float = Field(72, gt=0)
+
+    @model_validator(mode="after")
+    def _named(self):
+        if self.required and not (self.group or self.users):
+            raise ValueError("approval: name the reviewers, as a group or a list of users")
+        return self
+
+
+class InventorySpec(Strict):
+    """A prism_vms inventory generated per run: the VMs in scope by Category, from the form."""
+
+    categories: dict[str, Any] = {}
+    filter: str | None = None
+
+
+class Item(Strict):
+    id: str = Field(pattern=NAME)
+    title: str
+    group: str
+    description: str
+    playbook: str
+    inputs: list[Input] = []
+    access: Access = Access()
+    approval: ApprovalPolicy = ApprovalPolicy()
+    inventory: InventorySpec | None = None
+    extra_vars: dict[str, Any] = {}
+    destructive: bool = False
+
+    @model_validator(mode="after")
+    def _unique(self):
+        names = [i.name for i in self.inputs]
+        if len(names) != len(set(names)):
+            raise ValueError("inputs: each name once")
+        for i in self.inputs:
+            if i.choices_from and i.choices_from.vm_input and i.choices_from.vm_input not in names:
+                raise ValueError(
+                    f"{i.name}: choices_from.vm_input {i.choices_from.vm_input!r} is not an input"
+                )
+        return self
+
+    def input(self, name: str) -> Input:
+        return next(i for i in self.inputs if i.name == name)
+
+    def secret_names(self) -> set[str]:
+        return {i.name for i in self.inputs if i.type == "secret"}
+
+
+class CatalogError(Exception):
+    pass
+
+
+class Catalog:
+    def __init__(self, items: list[Item]):
+        self.items = {item.id: item for item in items}
+
+    @classmethod
+    def load(cls, directory: Path, playbook_dir: Path) -> Catalog:
+        items = []
+        for path in sorted(directory.glob("*.yml")):
+            document = yaml.safe_load(path.read_text()) or {}
+            for raw in document.get("items", []):
+                try:
+                    item = Item.model_validate(raw)
+                except ValidationError as error:
+                    where = raw.get("id", "?") if isinstance(raw, dict) else "?"
+                    raise CatalogError(f"{path.name}: item {where}: {error}") from None
+                if not (playbook_dir / item.playbook).is_file():
+                    raise CatalogError(
+                        f"{path.name}: item {item.id}: playbook {item.playbook} is not in {playbook_dir}"
+                    )
+                if item.id in {i.id for i in items}:
+                    raise CatalogError(f"{path.name}: item {item.id} is defined twice")
+                items.append(item)
+        return cls(items)
+
+    def get(self, item_id: str) -> Item | None:
+        return self.items.get(item_id)

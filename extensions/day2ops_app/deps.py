@@ -1,0 +1,66 @@
+"""Who is calling: a browser session (cookie + CSRF header on every change) or an API token."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy import select
+
+from day2ops_app.db.tables import ApiToken, User, WebSession, utcnow
+from day2ops_app.security import digest
+
+SESSION_COOKIE = "day2ops_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _aware(value):
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def current_user(request: Request) -> User:
+    db = request.app.state.db
+    authorization = request.headers.get("Authorization", "")
+    with db.session() as session:
+        if authorization.startswith("Bearer "):
+            token = session.scalars(
+                select(ApiToken).where(ApiToken.token_sha256 == digest(authorization[7:].strip()))
+            ).one_or_none()
+            if token is None or token.revoked or (token.expires_at and _aware(token.expires_at) < utcnow()):
+                raise HTTPException(401, "the API token is unknown, revoked or expired")
+            user = session.get(User, token.user_id)
+        else:
+            cookie = request.cookies.get(SESSION_COOKIE)
+            web = (
+                session.scalars(
+                    select(WebSession).where(WebSession.token_sha256 == digest(cookie))
+                ).one_or_none()
+                if cookie
+                else None
+            )
+            if web is None or _aware(web.expires_at) < utcnow():
+                raise HTTPException(401, "log in first (POST /api/auth/login) or send an API token")
+            if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != web.csrf_token:
+                raise HTTPException(
+                    403, f"CSRF check failed: send the {CSRF_HEADER} header from /api/auth/me"
+                )
+            user = session.get(User, web.user_id)
+        if user is None or user.disabled:
+            raise HTTPException(401, "this user is disabled")
+        return user
+
+
+def require_role(*roles: str):
+    def check(user: Annotated[User, Depends(current_user)]) -> User:
+        if not set(roles) & set(user.roles):
+            raise HTTPException(403, f"{user.username} needs the role {' or '.join(roles)}")
+        return user
+
+    return check
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+RequireApprover = Annotated[User, Depends(require_role("approver", "admin"))]
+RequireAdmin = Annotated[User, Depends(require_role("admin"))]

@@ -1,0 +1,57 @@
+"""The catalog: the items a user may run, each with its form, and live choices from Prism."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+
+from day2ops_app.catalog.choices import ChoicesUnavailable
+from day2ops_app.catalog.model import Item
+from day2ops_app.db.tables import User
+from day2ops_app.deps import CurrentUser
+
+router = APIRouter(prefix="/api/catalog", tags=["catalog"])
+
+
+def may_run(user: User, item: Item) -> bool:
+    return bool(set(item.access.roles) & set(user.roles) or set(item.access.groups) & set(user.groups or []))
+
+
+def runnable_item(request: Request, user: User, item_id: str) -> Item:
+    item = request.app.state.catalog.get(item_id)
+    if item is None:
+        raise HTTPException(404, f"no catalog item {item_id}")
+    if not may_run(user, item):
+        raise HTTPException(403, f"{user.username} may not run {item_id}")
+    return item
+
+
+@router.get("")
+def list_items(request: Request, user: CurrentUser) -> list[dict]:
+    return [
+        item.model_dump(include={"id", "title", "group", "description", "destructive", "approval"})
+        for item in request.app.state.catalog.items.values()
+        if may_run(user, item)
+    ]
+
+
+@router.get("/{item_id}")
+def get_item(item_id: str, request: Request, user: CurrentUser) -> dict:
+    return runnable_item(request, user, item_id).model_dump(exclude={"extra_vars"})
+
+
+@router.get("/{item_id}/choices/{input_name}")
+def choices(
+    item_id: str, input_name: str, request: Request, user: CurrentUser, vm: str | None = None
+) -> list[dict]:
+    """The input's choices: static, or read from Prism now (recovery points need the chosen VM)."""
+    item = runnable_item(request, user, item_id)
+    spec = next((i for i in item.inputs if i.name == input_name), None)
+    if spec is None:
+        raise HTTPException(404, f"{item_id} has no input {input_name}")
+    if spec.choices_from is None:
+        return [{"value": c, "label": c} for c in spec.choices]
+    cf = spec.choices_from
+    try:
+        return request.app.state.choices.choices(cf.source, cf.key, vm, cf.filter)
+    except ChoicesUnavailable as error:
+        raise HTTPException(503, f"Prism Central did not answer: {error}") from None

@@ -1,0 +1,213 @@
+"""Runs: submit (202), list, read, events (JSON and server-sent), cancel, evidence export,
+and the gate endpoints the approval module calls with the run's own token."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from sqlalchemy import select
+
+from day2ops_app.approvals import Conflict
+from day2ops_app.audit import store
+from day2ops_app.audit.export import export_csv, export_execution
+from day2ops_app.catalog.forms import FormErrors
+from day2ops_app.db.tables import Execution, Gate
+from day2ops_app.deps import CurrentUser
+from day2ops_app.routers.approvals import gate_out
+from day2ops_app.routers.catalog import runnable_item
+from day2ops_app.schemas import EventOut, ExecutionOut, GateCreate, GateOut, RunCreate
+from day2ops_app.security import digest
+
+router = APIRouter(prefix="/api/runs", tags=["runs"])
+
+
+def _execution(session, execution_id: str) -> Execution:
+    execution = session.get(Execution, execution_id)
+    if execution is None:
+        raise HTTPException(404, f"no execution {execution_id}")
+    return execution
+
+
+@router.post("", response_model=ExecutionOut, status_code=202)
+def submit(body: RunCreate, request: Request, user: CurrentUser):
+    item = runnable_item(request, user, body.item_id)
+    try:
+        return request.app.state.runs.submit(user, item, body.inputs)
+    except FormErrors as error:
+        return JSONResponse(
+            {"detail": f"the inputs of {item.id} are not valid", "errors": error.errors}, status_code=422
+        )
+
+
+@router.get("", response_model=list[ExecutionOut])
+def list_runs(
+    request: Request,
+    user: CurrentUser,
+    item_id: str | None = None,
+    operator: str | None = None,
+    status: str | None = None,
+    vm: Annotated[str | None, Query(description="a VM ext_id in the run's evidence")] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+):
+    query = select(Execution).order_by(Execution.created_at.desc()).limit(limit)
+    for column, value in (
+        (Execution.item_id, item_id),
+        (Execution.operator, operator),
+        (Execution.status, status),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(Execution.created_at >= since)
+    if until is not None:
+        query = query.where(Execution.created_at <= until)
+    with request.app.state.db.session() as session:
+        rows = list(session.scalars(query))
+        if vm:
+            rows = [r for r in rows if vm in json.dumps(export_execution(session, r.id)["evidence"])]
+        return rows
+
+
+@router.get("/{execution_id}", response_model=ExecutionOut)
+def get_run(execution_id: str, request: Request, user: CurrentUser):
+    with request.app.state.db.session() as session:
+        return _execution(session, execution_id)
+
+
+@router.get("/{execution_id}/events", response_model=list[EventOut])
+def events(
+    execution_id: str,
+    request: Request,
+    user: CurrentUser,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+):
+    with request.app.state.db.session() as session:
+        _execution(session, execution_id)
+        return store.events_after(session, execution_id, after, limit)
+
+
+@router.get("/{execution_id}/events/stream", response_class=StreamingResponse)
+async def stream(
+    execution_id: str,
+    request: Request,
+    user: CurrentUser,
+    last_event_id: Annotated[str | None, Header()] = None,
+):
+    """Server-sent events: each runner event (`event: runner`, id = its counter), each status change
+    (`event: status`), until the run has ended and every event was sent. Resumes after Last-Event-ID."""
+    db = request.app.state.db
+    with db.session() as session:
+        _execution(session, execution_id)
+
+    def read(after: int):
+        with db.session() as session:
+            execution = session.get(Execution, execution_id)
+            rows = store.events_after(session, execution_id, after)
+            return execution.status, [EventOut.model_validate(r).model_dump() for r in rows]
+
+    async def generate():
+        after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+        last_status = None
+        while True:
+            status, rows = await run_in_threadpool(read, after)
+            for row in rows:
+                after = row["counter"]
+                yield f"id: {after}\nevent: runner\ndata: {json.dumps(row)}\n\n"
+            if status != last_status:
+                last_status = status
+                yield f"event: status\ndata: {json.dumps({'status': status})}\n\n"
+            if status in store.TERMINAL and not rows:
+                return
+            if await request.is_disconnected():
+                return
+            await asyncio.sleep(0.5)
+
+    return StreamingResponse(
+        generate(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )
+
+
+@router.post("/{execution_id}/cancel", response_model=ExecutionOut, status_code=202)
+def cancel(execution_id: str, request: Request, user: CurrentUser):
+    with request.app.state.db.session() as session:
+        execution = _execution(session, execution_id)
+        if user.username != execution.operator and "admin" not in user.roles:
+            raise HTTPException(403, "only who started the run, or an admin, may cancel it")
+    try:
+        return request.app.state.runs.cancel(user, execution_id)
+    except store.InvalidTransition as error:
+        raise HTTPException(409, str(error)) from None
+
+
+@router.get("/{execution_id}/evidence")
+def evidence(execution_id: str, request: Request, user: CurrentUser, format: str = "json"):
+    """The execution's whole record as JSON, or its evidence as CSV (one row per host and task)."""
+    if format not in ("json", "csv"):
+        raise HTTPException(422, "format: json or csv")
+    with request.app.state.db.session() as session:
+        _execution(session, execution_id)
+        record = export_execution(session, execution_id)
+    if format == "csv":
+        return Response(
+            export_csv(record),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="day2ops-{execution_id}.csv"'},
+        )
+    return Response(
+        json.dumps(record, indent=2, default=str),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="day2ops-{execution_id}.json"'},
+    )
+
+
+# -- gates opened by a running playbook (day2ops.ahv.approval), with the run's own token ----------
+
+
+def run_token(
+    execution_id: str, request: Request, authorization: Annotated[str | None, Header()] = None
+) -> str:
+    """The run's own token (DAY2OPS_RUN_TOKEN), checked before anything else is read."""
+    token = (authorization or "").removeprefix("Bearer ").strip()
+    with request.app.state.db.session() as session:
+        execution = session.get(Execution, execution_id)
+        expected = execution.run_token_sha256 if execution else None
+    if not token or not expected or digest(token) != expected:
+        raise HTTPException(401, "this endpoint takes the run's own token (DAY2OPS_RUN_TOKEN)")
+    return execution_id
+
+
+RunToken = Annotated[str, Depends(run_token)]
+
+
+@router.post("/{execution_id}/gates", response_model=GateOut, status_code=201)
+def open_gate(execution_id: RunToken, body: GateCreate, request: Request):
+    if not body.reviewers and not body.reviewer_group:
+        raise HTTPException(422, "reviewers or reviewer_group: name who may approve this gate")
+    approvals = request.app.state.approvals
+    with request.app.state.db.session() as session:
+        execution = _execution(session, execution_id)
+        try:
+            gate, created = approvals.open_playbook_gate(session, execution, body.model_dump())
+        except Conflict as error:
+            raise HTTPException(409, str(error)) from None
+        out = gate_out(session, gate)
+    return JSONResponse(json.loads(out.model_dump_json()), status_code=201 if created else 200)
+
+
+@router.get("/{execution_id}/gates/{gate_id}", response_model=GateOut)
+def read_gate(execution_id: RunToken, gate_id: str, request: Request):
+    with request.app.state.db.session() as session:
+        gate = session.get(Gate, gate_id)
+        if gate is None or gate.execution_id != execution_id:
+            raise HTTPException(404, f"no gate {gate_id} in execution {execution_id}")
+        request.app.state.approvals.expire(session, gate)
+        return gate_out(session, gate)

@@ -1,0 +1,91 @@
+"""Schedules: list, create (inputs validated like a form), pause and resume, delete."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from day2ops_app.catalog.forms import FormErrors, validate_inputs
+from day2ops_app.db.tables import Schedule, User
+from day2ops_app.deps import CurrentUser
+from day2ops_app.routers.catalog import runnable_item
+from day2ops_app.schedules import ScheduleError, next_fire
+from day2ops_app.schemas import ScheduleCreate, ScheduleOut, ScheduleUpdate
+
+router = APIRouter(prefix="/api/schedules", tags=["schedules"])
+
+
+def _invalid(field: str, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"detail": "the schedule is not valid", "errors": [{"field": field, "message": message}]}, 422
+    )
+
+
+@router.get("", response_model=list[ScheduleOut])
+def list_schedules(request: Request, user: CurrentUser):
+    with request.app.state.db.session() as session:
+        return list(session.scalars(select(Schedule).order_by(Schedule.name)))
+
+
+@router.post("", response_model=ScheduleOut, status_code=201)
+def create(body: ScheduleCreate, request: Request, user: CurrentUser):
+    item = runnable_item(request, user, body.item_id)
+    if item.secret_names():
+        return _invalid(
+            "item_id", f"{item.id} takes secret inputs, which are never stored: it cannot be scheduled"
+        )
+    try:
+        inputs = validate_inputs(item, body.inputs, request.app.state.choices)
+        first = next_fire(body.cron, body.timezone, datetime.now(UTC))
+    except FormErrors as error:
+        return JSONResponse({"detail": "the schedule's inputs are not valid", "errors": error.errors}, 422)
+    except ScheduleError as error:
+        return _invalid(error.field, error.message)
+    with request.app.state.db.session() as session:
+        schedule = Schedule(
+            name=body.name,
+            item_id=item.id,
+            inputs=inputs,
+            cron=body.cron,
+            timezone=body.timezone,
+            missed=body.missed,
+            enabled=body.enabled,
+            owner=user.username,
+            next_fire_at=first,
+        )
+        session.add(schedule)
+        try:
+            session.flush()
+        except IntegrityError:
+            raise HTTPException(409, f"a schedule named {body.name} exists already") from None
+        return schedule
+
+
+def _owned(session, schedule_id: int, user: User) -> Schedule:
+    schedule = session.get(Schedule, schedule_id)
+    if schedule is None:
+        raise HTTPException(404, f"no schedule {schedule_id}")
+    if schedule.owner != user.username and "admin" not in user.roles:
+        raise HTTPException(403, "only the schedule's owner, or an admin, may change it")
+    return schedule
+
+
+@router.patch("/{schedule_id}", response_model=ScheduleOut)
+def pause_or_resume(schedule_id: int, body: ScheduleUpdate, request: Request, user: CurrentUser):
+    with request.app.state.db.session() as session:
+        schedule = _owned(session, schedule_id, user)
+        if body.enabled and not schedule.enabled:
+            # Resuming never fires the times that passed while paused.
+            schedule.next_fire_at = next_fire(schedule.cron, schedule.timezone, datetime.now(UTC))
+        schedule.enabled = body.enabled
+        return schedule
+
+
+@router.delete("/{schedule_id}", status_code=204)
+def delete(schedule_id: int, request: Request, user: CurrentUser):
+    with request.app.state.db.session() as session:
+        session.delete(_owned(session, schedule_id, user))

@@ -1,0 +1,122 @@
+"""ansible-runner behind one typed call: `start_run(request, listener) -> RunHandle`."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ansible_runner
+import yaml
+
+from day2ops_app.audit.redact import MASK
+
+WRAPPER = Path(sys.executable).parent / "day2ops-ansible-playbook"
+# runner's `binary` option would switch it to raw mode (no playbook argument, no structured events), so
+# the wrapper takes ansible-playbook's name on a PATH of its own instead.
+RUNNER_STATUS = {"successful": "successful", "failed": "failed", "canceled": "canceled", "timeout": "failed"}
+
+
+@dataclass
+class RunRequest:
+    execution_id: str
+    private_dir: Path
+    playbook: Path
+    project_dir: Path
+    extra_vars: dict
+    env: dict[str, str]
+    secret_env: dict[str, str] = field(default_factory=dict)
+    inventory: dict | None = None
+
+
+@dataclass
+class RunListener:
+    on_start: Callable[[], None]
+    on_event: Callable[[dict], bool]
+    on_finish: Callable[[str, int | None], None]
+    should_cancel: Callable[[], bool]
+
+
+@dataclass
+class RunHandle:
+    execution_id: str
+    thread: threading.Thread
+    cancel_requested: threading.Event
+
+    def cancel(self) -> None:
+        self.cancel_requested.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+
+def _write_private(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content)
+
+
+def _masked_environment(secret_values: set[str]) -> dict[str, str]:
+    """runner copies the app's own environment into the run (and into artifacts/command): mask any
+    variable holding a secret, such as the app's DAY2OPS_PRISM_PASSWORD."""
+    return {key: MASK for key, value in os.environ.items() if value and value in secret_values}
+
+
+def _wrapper_dir(runs_dir: Path) -> Path:
+    directory = runs_dir / ".bin"
+    link = directory / "ansible-playbook"
+    if not link.is_symlink():
+        directory.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(WRAPPER)
+    return directory
+
+
+def start_run(request: RunRequest, listener: RunListener) -> RunHandle:
+    request.private_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    wrapper_dir = _wrapper_dir(request.private_dir.parent)
+    inventory = None
+    if request.inventory is not None:
+        inventory_path = request.private_dir / "inventory" / "scope.prism_vms.yml"
+        _write_private(inventory_path, yaml.safe_dump(request.inventory, sort_keys=False))
+        inventory = str(inventory_path)
+    secrets_file = request.private_dir.parent / f".{request.execution_id}.secrets"
+    _write_private(secrets_file, json.dumps(request.secret_env))
+    env = {
+        **_masked_environment(set(request.secret_env.values())),
+        **request.env,
+        "PATH": f"{wrapper_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "DAY2OPS_SECRETS_FILE": str(secrets_file),
+    }
+    cancel_requested = threading.Event()
+
+    def status_handler(data, runner_config=None):
+        if data.get("status") == "running":
+            listener.on_start()
+
+    def finished(runner):
+        secrets_file.unlink(missing_ok=True)  # the wrapper deletes it; not if the run never started
+        listener.on_finish(RUNNER_STATUS.get(runner.status, "failed"), runner.rc)
+
+    thread, _runner = ansible_runner.run_async(
+        private_data_dir=str(request.private_dir),
+        project_dir=str(request.project_dir),
+        playbook=str(request.playbook),
+        inventory=inventory,
+        extravars=request.extra_vars,
+        envvars=env,
+        ident=request.execution_id,
+        quiet=True,
+        suppress_output_file=True,
+        event_handler=listener.on_event,
+        status_handler=status_handler,
+        finished_callback=finished,
+        cancel_callback=lambda: cancel_requested.is_set() or listener.should_cancel(),
+    )
+    return RunHandle(request.execution_id, thread, cancel_requested)

@@ -1,0 +1,256 @@
+"""The run lifecycle: submit (validate, record, ask for approval or launch), launch through the
+runner adapter, store events as they arrive, finish, cancel, and recover after a restart."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from pathlib import Path
+
+import yaml
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from day2ops_app.approvals import ApprovalService
+from day2ops_app.audit import store
+from day2ops_app.audit.redact import Redactor, redact_inputs
+from day2ops_app.catalog.choices import PrismChoices
+from day2ops_app.catalog.forms import validate_inputs
+from day2ops_app.catalog.model import Catalog, Item
+from day2ops_app.collection import collections_path
+from day2ops_app.db.engine import Database
+from day2ops_app.db.tables import Execution, User
+from day2ops_app.runs.adapter import RunHandle, RunListener, RunRequest, start_run
+from day2ops_app.security import digest, new_token
+from day2ops_app.settings import Settings
+
+log = logging.getLogger("day2ops.runs")
+_jinja = ImmutableSandboxedEnvironment()
+_WHOLE = re.compile(r"^\{\{\s*([a-z][a-z0-9_]*)\s*\}\}$")
+
+
+def render(value, inputs: dict):
+    """Catalog templates over the form's values; "{{ name }}" alone keeps the value's type (a list stays)."""
+    if isinstance(value, str):
+        whole = _WHOLE.match(value)
+        if whole:
+            return inputs.get(whole.group(1))
+        return _jinja.from_string(value).render(**inputs) if "{" in value else value
+    if isinstance(value, dict):
+        rendered = {k: render(v, inputs) for k, v in value.items()}
+        return {k: v for k, v in rendered.items() if v is not None}
+    if isinstance(value, list):
+        return [render(v, inputs) for v in value]
+    return value
+
+
+class RunService:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        catalog: Catalog,
+        choices: PrismChoices,
+        approvals: ApprovalService,
+    ):
+        self.settings = settings
+        self.db = db
+        self.catalog = catalog
+        self.choices = choices
+        self.approvals = approvals
+        self.handles: dict[str, RunHandle] = {}
+        # Secret inputs live only in memory, from submit until the run starts: never in the store.
+        self._secrets: dict[str, dict[str, str]] = {}
+        self._values: dict[str, dict] = {}
+        self._lock = threading.Lock()
+
+    # -- submit ---------------------------------------------------------------------------
+
+    def submit(self, user: User, item: Item, raw_inputs: dict, schedule_id: int | None = None) -> Execution:
+        values = validate_inputs(item, raw_inputs, self.choices)
+        secret_names = item.secret_names()
+        needs_approval = item.approval.required > 0
+        with self.db.session() as session:
+            execution = store.create_execution(
+                session,
+                source="schedule" if schedule_id else "app",
+                item_id=item.id,
+                playbook=item.playbook,
+                operator=user.username,
+                inputs=redact_inputs(values, secret_names),
+                schedule_id=schedule_id,
+                status="pending_approval" if needs_approval else "queued",
+                instance_id=self.settings.instance_id,
+                reason=f"schedule {schedule_id}" if schedule_id else "",
+            )
+            if needs_approval:
+                self.approvals.open_run_gate(session, execution, item)
+        with self._lock:
+            self._values[execution.id] = values
+            self._secrets[execution.id] = {
+                item.input(n).env: str(values[n]) for n in secret_names if values.get(n) not in (None, "")
+            }
+        if not needs_approval:
+            self.launch(execution.id)
+        return execution
+
+    # -- launch ---------------------------------------------------------------------------
+
+    def launch(self, execution_id: str) -> None:
+        """Start a queued execution on this instance."""
+        with self._lock:
+            values = self._values.pop(execution_id, None)
+            secrets = self._secrets.pop(execution_id, {})
+        with self.db.session() as session:
+            execution = session.get(Execution, execution_id)
+            execution.instance_id = self.settings.instance_id
+            item = self.catalog.get(execution.item_id)
+            if values is None or item is None:
+                why = (
+                    f"catalog item {execution.item_id} is gone"
+                    if item is None
+                    else "its inputs were held by an app instance that restarted before it started; "
+                    "submit it again"
+                )
+                store.transition(session, execution, "failed", "day2ops", why)
+                return
+            token = new_token("d2r")
+            execution.run_token_sha256 = digest(token)
+        request = self._request(execution, item, values, {**secrets, "DAY2OPS_RUN_TOKEN": token})
+        redactor = Redactor([*secrets.values(), token, *self.settings.secret_values()])
+        handle = start_run(request, self._listener(execution_id, redactor))
+        with self._lock:
+            self.handles[execution_id] = handle
+
+    def _request(self, execution: Execution, item: Item, values: dict, secret_env: dict) -> RunRequest:
+        s = self.settings
+        # Unset inputs are left out, so the playbook's own defaults apply.
+        plain = {
+            i.var or i.name: values[i.name]
+            for i in item.inputs
+            if i.type != "secret" and values[i.name] is not None
+        }
+        site = yaml.safe_load(s.site_vars_file.read_text()) if s.site_vars_file else {}
+        extra_vars = {
+            **(site or {}),
+            **render(item.extra_vars, values),
+            **plain,
+            "day2ops_execution_id": execution.id,
+        }
+        env = {
+            "ANSIBLE_COLLECTIONS_PATH": str(collections_path(s.data_dir)),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_LOCALHOST_WARNING": "false",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+            "DAY2OPS_APP_URL": s.base_url,
+            "DAY2OPS_RUN_ID": execution.id,
+            "DAY2OPS_STATE_DIR": str(s.data_dir / "state"),
+            "NUTANIX_HOST": s.prism_host,
+            "NUTANIX_PORT": str(s.prism_port),
+            "VALIDATE_CERTS": str(s.prism_validate_certs).lower(),
+        }
+        if s.prism_username:
+            env["NUTANIX_USERNAME"] = s.prism_username
+        if s.prism_ca_path:
+            env["NUTANIX_CA_PATH"] = s.prism_ca_path
+        if s.prism_password.get_secret_value():
+            secret_env["NUTANIX_PASSWORD"] = s.prism_password.get_secret_value()
+        if s.prism_api_key.get_secret_value():
+            secret_env["NUTANIX_API_KEY"] = s.prism_api_key.get_secret_value()
+        return RunRequest(
+            execution_id=execution.id,
+            private_dir=s.data_dir / "runs" / execution.id,
+            playbook=(s.playbook_dir / item.playbook).resolve(),
+            project_dir=s.playbook_dir.resolve().parent,
+            extra_vars=extra_vars,
+            env=env,
+            secret_env=secret_env,
+            inventory=self._inventory(item, values),
+        )
+
+    def _inventory(self, item: Item, values: dict) -> dict | None:
+        if item.inventory is None:
+            return None
+        s = self.settings
+        categories = {
+            k: v for k, v in render(item.inventory.categories, values).items() if v not in (None, "", [])
+        }
+        inventory = {"plugin": "day2ops.ahv.prism_vms", "categories": categories}
+        if item.inventory.filter:
+            inventory["filter"] = render(item.inventory.filter, values)
+        host_vars = yaml.safe_load(Path(s.inventory_vars_file).read_text()) if s.inventory_vars_file else {}
+        if host_vars:
+            # compose takes expressions: a repr() of each value is the value itself.
+            inventory["compose"] = {k: repr(v) for k, v in host_vars.items()}
+        return inventory
+
+    def _listener(self, execution_id: str, redactor: Redactor) -> RunListener:
+        last_check = [0.0]
+
+        def on_start():
+            with self.db.session() as session:
+                store.transition(session, session.get(Execution, execution_id), "running", "day2ops")
+
+        def on_event(event: dict) -> bool:
+            try:
+                with self.db.session() as session:
+                    store.record_events(session, execution_id, [event], redactor)
+                return False  # in the store: runner need not keep a second copy on disk
+            except Exception:
+                # Not lost: runner keeps it in artifacts/<id>/job_events, redacted, for a later replay.
+                log.exception(
+                    "event %s of %s not stored; kept in the run's artifacts", event.get("uuid"), execution_id
+                )
+                event.update(redactor.scrub(event))
+                return True
+
+        def on_finish(status: str, rc: int | None):
+            with self.db.session() as session:
+                execution = session.get(Execution, execution_id)
+                if execution.cancel_requested and status != "successful":
+                    status = "canceled"
+                store.transition(
+                    session, execution, status, "day2ops", f"ansible-playbook exited with {rc}", rc=rc
+                )
+            with self._lock:
+                self.handles.pop(execution_id, None)
+
+        def should_cancel() -> bool:
+            # A cancel asked through another instance reaches this one through the store, within a second.
+            if time.monotonic() - last_check[0] < 1.0:
+                return False
+            last_check[0] = time.monotonic()
+            with self.db.session() as session:
+                return bool(session.get(Execution, execution_id).cancel_requested)
+
+        return RunListener(on_start, on_event, on_finish, should_cancel)
+
+    # -- cancel, recover --------------------------------------------------------------------
+
+    def cancel(self, user: User, execution_id: str) -> Execution:
+        with self.db.session() as session:
+            execution = session.get(Execution, execution_id)
+            if execution.status in ("pending_approval", "queued") and execution_id not in self.handles:
+                store.transition(session, execution, "canceled", user.username, "canceled before it ran")
+                self.approvals.close_gates(session, execution_id, "canceled")
+                with self._lock:
+                    self._values.pop(execution_id, None)
+                    self._secrets.pop(execution_id, None)
+                return execution
+            if execution.status not in ("queued", "running"):
+                raise store.InvalidTransition(execution_id, execution.status, "canceled")
+            execution.cancel_requested = True
+        handle = self.handles.get(execution_id)
+        if handle:
+            handle.cancel()
+        return execution
+
+    def recover(self) -> list[str]:
+        """At start: runs this instance was driving did not survive its stop."""
+        with self.db.session() as session:
+            return store.mark_interrupted(session, self.settings.instance_id)
+
+    def wait_all(self, timeout: float = 30.0) -> None:
+        for handle in list(self.handles.values()):
+            handle.wait(timeout)

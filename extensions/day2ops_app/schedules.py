@@ -1,0 +1,125 @@
+"""Schedules: cron per catalog item with fixed inputs, in a time zone, fired exactly once.
+
+Every instance ticks; before starting a run an instance inserts the fire (schedule, due time) into
+`schedule_fires`, whose unique key is the lease: the insert that wins starts the run, the others
+roll back and skip. Missed fires (the app was down longer than the grace) follow the schedule's
+`missed` policy: `skip` runs none of them and waits for the next time, `run_once` runs one now for
+the latest missed time.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from day2ops_app.db.engine import Database
+from day2ops_app.db.tables import Schedule, ScheduleFire, User
+
+log = logging.getLogger("day2ops.schedules")
+
+
+class ScheduleError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(
+            "timezone", f"{name!r} is not an IANA time zone; use e.g. Europe/Berlin or UTC"
+        ) from None
+
+
+def next_fire(cron: str, timezone: str, after: datetime) -> datetime:
+    """The first fire strictly after `after`, as UTC; the cron is read in the schedule's time zone,
+    so '0 2 * * *' stays at 02:00 local across daylight saving changes."""
+    if not croniter.is_valid(cron):
+        raise ScheduleError(
+            "cron",
+            f"{cron!r} is not a cron expression; five fields (minute hour day month weekday, "
+            "e.g. '0 2 * * *'), a sixth adds seconds",
+        )
+    local = after.astimezone(zone(timezone))
+    return croniter(cron, local).get_next(datetime).astimezone(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+class Scheduler:
+    def __init__(self, db: Database, instance_id: str, grace: timedelta, fire):
+        self.db = db
+        self.instance_id = instance_id
+        self.grace = grace
+        self.fire = fire  # (schedule, owner) -> execution id; raises on refusal
+
+    def tick(self, now: datetime | None = None) -> list[str]:
+        """Fire every due schedule this instance wins; returns the execution ids it started."""
+        now = now or datetime.now(UTC)
+        with self.db.session() as session:
+            due = session.scalars(
+                select(Schedule).where(Schedule.enabled, Schedule.next_fire_at <= now)
+            ).all()
+            due_ids = [(s.id, _aware(s.next_fire_at)) for s in due]
+        started = []
+        for schedule_id, due_at in due_ids:
+            execution_id = self._fire_once(schedule_id, due_at, now)
+            if execution_id:
+                started.append(execution_id)
+        return started
+
+    def _fire_once(self, schedule_id: int, due_at: datetime, now: datetime) -> str | None:
+        try:
+            with self.db.session() as session:
+                schedule = session.get(Schedule, schedule_id)
+                if schedule is None or _aware(schedule.next_fire_at) != due_at:
+                    return None  # another instance moved it on already
+                missed = now - due_at > self.grace
+                fire_at = due_at
+                if missed:
+                    latest = due_at
+                    while (candidate := next_fire(schedule.cron, schedule.timezone, latest)) <= now:
+                        latest = candidate
+                    fire_at = latest
+                schedule.next_fire_at = next_fire(schedule.cron, schedule.timezone, max(now, fire_at))
+                run = not missed or schedule.missed == "run_once"
+                session.add(
+                    ScheduleFire(schedule_id=schedule_id, due_at=fire_at, instance_id=self.instance_id)
+                )
+                session.flush()  # the lease: a second instance's insert of the same fire fails here
+                if not run:
+                    log.warning(
+                        "schedule %s missed %s; policy skip: next at %s",
+                        schedule.name,
+                        fire_at,
+                        schedule.next_fire_at,
+                    )
+                    return None
+                owner = session.scalars(select(User).where(User.username == schedule.owner)).one_or_none()
+                schedule.last_fire_at = fire_at
+        except IntegrityError:
+            return None
+        try:
+            execution_id = self.fire(schedule, owner)
+        except Exception as error:
+            log.error("schedule %s could not start: %s", schedule.name, error)
+            return None
+        with self.db.session() as session:
+            session.get(Schedule, schedule_id).last_execution_id = execution_id
+            fire = session.scalars(
+                select(ScheduleFire).where(
+                    ScheduleFire.schedule_id == schedule_id, ScheduleFire.due_at == fire_at
+                )
+            ).one()
+            fire.execution_id = execution_id
+        return execution_id

@@ -1,0 +1,25 @@
+"""Local users: the one way they are added, from the API and from `day2ops user add`."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from day2ops_app.db.tables import User
+from day2ops_app.security import hash_password
+
+ROLES = ("operator", "approver", "admin")
+
+
+def add_user(session: Session, username: str, password: str, roles: list[str], groups: list[str]) -> User:
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"roles: {', '.join(sorted(unknown))} unknown; use {', '.join(ROLES)}")
+    if session.scalars(select(User).where(User.username == username)).one_or_none():
+        raise ValueError(f"user {username} exists already")
+    user = User(
+        username=username, password_hash=hash_password(password), roles=list(roles), groups=list(groups)
+    )
+    session.add(user)
+    session.flush()
+    return user

@@ -1,0 +1,111 @@
+# -*- coding: utf-8 -*-
+# Copyright: day2ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to day2ops.ahv: other collections must not import it; it changes without notice.
+
+The evidence one module result carries, in the audit record's shape: which Prism (or Move) tasks
+ran, which entities they touched. The self-service app and the `audit` callback both read results
+through this one function, so a run recorded either way has the same record.
+"""
+
+from __future__ import annotations
+
+# Keys whose values are ids, by the evidence field they belong to. `ext_id` alone is the entity the
+# module acts on; its kind comes from the module's name (see _ENTITY_BY_MODULE).
+_TASK_KEYS = ("task_ext_id", "task_ext_ids", "revert_task_ext_id", "power_task_ext_ids")
+_VM_KEYS = ("vm_ext_id", "vm_ext_ids", "target_vm_ext_id", "restored_vm_ext_ids")
+_RECOVERY_POINT_KEYS = (
+    "recovery_point_ext_id",
+    "recovery_point_ext_ids",
+    "replica_ext_id",
+    "vm_recovery_point_ext_id",
+    "vm_recovery_point_ext_ids",
+)
+_MIGRATION_KEYS = ("plan_uuid", "workload_uuid", "source_vm_id", "source_vm_name", "target_vm_ext_id")
+_EXT_ID_FIELD = {
+    "recovery_point": "recovery_point_ext_ids",
+    "vm": "vm_ext_ids",
+    "vm_power": "vm_ext_ids",
+    "vm_categories": "vm_ext_ids",
+}
+# Results stay small (ansible-runner drops event payloads past MAX_EVENT_RES), yet a batch module may
+# still list hundreds of VMs: bound the walk so one result never costs more than this many ids a field.
+MAX_IDS = 5000
+MAX_DEPTH = 5
+
+
+def _add(found, field, value):
+    values = value if isinstance(value, list) else [value]
+    bucket = found[field]
+    for item in values:
+        if isinstance(item, str) and item and item not in bucket and len(bucket) < MAX_IDS:
+            bucket.append(item)
+
+
+def _walk(value, found, depth):
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(value, list):
+        for item in value:
+            _walk(item, found, depth + 1)
+        return
+    if not isinstance(value, dict):
+        return
+    for key, item in value.items():
+        if key in _TASK_KEYS:
+            _add(found, "task_ext_ids", item)
+        elif key in _VM_KEYS:
+            _add(found, "vm_ext_ids", item)
+        elif key in _RECOVERY_POINT_KEYS:
+            _add(found, "recovery_point_ext_ids", item)
+        elif key in _MIGRATION_KEYS and isinstance(item, str):
+            found["migration"].setdefault(key, item)
+        elif key in ("ext_id", "ext_ids"):
+            _add(found, "ext_ids", item)
+        elif isinstance(item, (dict, list)) and key not in ("invocation", "diff"):
+            _walk(item, found, depth + 1)
+
+
+def module_short_name(action):
+    """`day2ops.ahv.recovery_point` -> `recovery_point`; other collections' actions are returned whole."""
+    prefix = "day2ops.ahv."
+    return action[len(prefix):] if action and action.startswith(prefix) else action or ""
+
+
+def evidence_from_result(action, result):
+    """The ids in one module result that changed something or ran a task; None otherwise (a debug, a
+    template, an info module listing VMs: not evidence of what was done)."""
+    if not isinstance(result, dict):
+        return None
+    if not any(result.get(key) for key in ("changed", "failed", "task_ext_id", "task_ext_ids")):
+        return None
+    found = {
+        "task_ext_ids": [],
+        "ext_ids": [],
+        "vm_ext_ids": [],
+        "recovery_point_ext_ids": [],
+        "migration": {},
+    }
+    _walk(result, found, 0)
+    # Only the result's own ext_id is the entity the module acted on; nested ones (a recovery point's
+    # VM recovery points, say) stay plain ext_ids.
+    field = _EXT_ID_FIELD.get(module_short_name(action))
+    if field:
+        _add(found, field, result.get("ext_id") or [])
+        _add(found, field, result.get("ext_ids") or [])
+    if not any(found.values()):
+        return None
+    return found
+
+
+def task_status(event, result):
+    """ok, changed, failed, skipped or unreachable, as ansible-runner and the callback API name them."""
+    if event in ("runner_on_failed", "v2_runner_on_failed"):
+        return "failed"
+    if event in ("runner_on_unreachable", "v2_runner_on_unreachable"):
+        return "unreachable"
+    if event in ("runner_on_skipped", "v2_runner_on_skipped"):
+        return "skipped"
+    if isinstance(result, dict) and result.get("changed"):
+        return "changed"
+    return "ok"

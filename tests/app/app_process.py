@@ -1,0 +1,163 @@
+"""The self-service app as a real process (`day2ops serve`), its users, and an HTTP client per user."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from sim_process import PASSWORD, USERNAME, SimProcess, free_port
+
+BIN = Path(sys.executable).parent
+# Demo users: every role, and the approver groups the shipped catalog names.
+USERS = {
+    "olivia": (["operator"], []),
+    "alex": (["approver"], ["change-approvers", "dr-approvers"]),
+    "sam": (["approver", "operator"], ["change-approvers"]),
+    "ada": (["admin"], []),
+}
+USER_PASSWORD = "correct-horse-battery"
+
+
+@dataclass
+class AppProcess:
+    port: int
+    env: dict
+    workdir: Path
+    process: subprocess.Popen | None = None
+    log_files: list[Path] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "AppProcess":
+        log = self.workdir / f"app-{self.port}-{len(self.log_files)}.log"
+        self.log_files.append(log)
+        self.process = subprocess.Popen(
+            [str(BIN / "day2ops"), "serve", "--port", str(self.port), "--log-level", "warning"],
+            env=self.env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=2).ok:
+                    return self
+            except requests.ConnectionError:
+                pass
+            assert self.process.poll() is None and time.monotonic() < deadline, self.log()
+            time.sleep(0.2)
+
+    def log(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in self.log_files if p.exists())
+
+    def kill(self) -> None:
+        """SIGKILL the app and every run it started: a crash, not a shutdown."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def cli(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(BIN / "day2ops"), *args],
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def client(self, username: str) -> "Client":
+        return Client.login(self.url, username, USER_PASSWORD)
+
+    def token_client(self, username: str) -> "Client":
+        token = self.cli("token", "create", username).stdout.strip()
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        return Client(self.url, session)
+
+
+@dataclass
+class Client:
+    url: str
+    session: requests.Session
+
+    @classmethod
+    def login(cls, url: str, username: str, password: str) -> "Client":
+        session = requests.Session()
+        r = session.post(
+            f"{url}/api/auth/login", json={"username": username, "password": password}, timeout=30
+        )
+        r.raise_for_status()
+        session.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        return cls(url, session)
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.session.get(f"{self.url}{path}", timeout=60, **kwargs)
+
+    def post(self, path: str, json=None, **kwargs) -> requests.Response:
+        return self.session.post(f"{self.url}{path}", json=json, timeout=60, **kwargs)
+
+    def patch(self, path: str, json=None) -> requests.Response:
+        return self.session.patch(f"{self.url}{path}", json=json, timeout=60)
+
+    def run(self, item_id: str, **inputs) -> dict:
+        r = self.post("/api/runs", {"item_id": item_id, "inputs": inputs})
+        assert r.status_code == 202, r.text
+        return r.json()
+
+    def wait(
+        self, execution_id: str, statuses=("successful", "failed", "canceled", "interrupted"), timeout=300
+    ):
+        deadline = time.monotonic() + timeout
+        while True:
+            execution = self.get(f"/api/runs/{execution_id}").json()
+            if execution["status"] in statuses:
+                return execution
+            assert time.monotonic() < deadline, execution
+            time.sleep(0.3)
+
+
+def app_env(sim: SimProcess, workdir: Path, db_url: str, **settings) -> dict:
+    env = {
+        **os.environ,
+        "DAY2OPS_DB_URL": db_url,
+        "DAY2OPS_DATA_DIR": str(workdir / "data"),
+        "DAY2OPS_PRISM_HOST": sim.host,
+        "DAY2OPS_PRISM_PORT": str(sim.port),
+        "DAY2OPS_PRISM_USERNAME": USERNAME,
+        "DAY2OPS_PRISM_PASSWORD": PASSWORD,
+        "DAY2OPS_PRISM_CA_PATH": str(sim.cert_path),
+        "DAY2OPS_SCHEDULER_SECONDS": "0.5",
+        "ANSIBLE_HOME": str(workdir / "ansible-home"),
+    }
+    env.update({f"DAY2OPS_{k.upper()}": str(v) for k, v in settings.items()})
+    return env
+
+
+def start_app(sim: SimProcess, workdir: Path, db_url: str, users: bool = True, **settings) -> AppProcess:
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    app = AppProcess(
+        port, app_env(sim, workdir, db_url, base_url=f"http://127.0.0.1:{port}", **settings), workdir
+    )
+    if users:
+        for name, (roles, groups) in USERS.items():
+            args = ["user", "add", name, "--password-stdin"]
+            args += [a for r in roles for a in ("--role", r)] + [a for g in groups for a in ("--group", g)]
+            done = app.cli(*args, stdin=USER_PASSWORD + "\n")
+            assert done.returncode == 0 or "exists already" in done.stderr, done.stderr
+    return app.start()
