@@ -49,7 +49,12 @@ def next_fire(cron: str, timezone: str, after: datetime) -> datetime:
             "e.g. '0 2 * * *'), a sixth adds seconds",
         )
     local = after.astimezone(zone(timezone))
-    return croniter(cron, local).get_next(datetime).astimezone(UTC)
+    times = croniter(cron, local)
+    candidate = times.get_next(datetime)
+    # When the clocks go back, 02:30 happens twice; croniter offers both, cron runs a job once.
+    while candidate.replace(tzinfo=None) <= local.replace(tzinfo=None):
+        candidate = times.get_next(datetime)
+    return candidate.astimezone(UTC)
 
 
 def _aware(value: datetime) -> datetime:

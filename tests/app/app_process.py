@@ -161,3 +161,9 @@ def start_app(sim: SimProcess, workdir: Path, db_url: str, users: bool = True, *
             done = app.cli(*args, stdin=USER_PASSWORD + "\n")
             assert done.returncode == 0 or "exists already" in done.stderr, done.stderr
     return app.start()
+
+
+TEST_CATALOG = {
+    "catalog_dir": Path(__file__).resolve().parent / "catalog",
+    "playbook_dir": Path(__file__).resolve().parent / "playbooks",
+}

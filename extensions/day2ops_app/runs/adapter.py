@@ -15,6 +15,7 @@ import ansible_runner
 import yaml
 
 from day2ops_app.audit.redact import MASK
+from day2ops_app.runs.processes import kill_run
 
 WRAPPER = Path(sys.executable).parent / "day2ops-ansible-playbook"
 # runner's `binary` option would switch it to raw mode (no playbook argument, no structured events), so
@@ -100,9 +101,18 @@ def start_run(request: RunRequest, listener: RunListener) -> RunHandle:
         if data.get("status") == "running":
             listener.on_start()
 
+    ended = threading.Event()
+
     def finished(runner):
         secrets_file.unlink(missing_ok=True)  # the wrapper deletes it; not if the run never started
+        ended.set()
         listener.on_finish(RUNNER_STATUS.get(runner.status, "failed"), runner.rc)
+
+    def cancel() -> bool:
+        if cancel_requested.is_set() or listener.should_cancel():
+            kill_run(request.execution_id)
+            return True
+        return False
 
     thread, _runner = ansible_runner.run_async(
         private_data_dir=str(request.private_dir),
@@ -117,6 +127,17 @@ def start_run(request: RunRequest, listener: RunListener) -> RunHandle:
         event_handler=listener.on_event,
         status_handler=status_handler,
         finished_callback=finished,
-        cancel_callback=lambda: cancel_requested.is_set() or listener.should_cancel(),
+        cancel_callback=cancel,
     )
-    return RunHandle(request.execution_id, thread, cancel_requested)
+
+    def supervise():
+        # If runner's own thread dies of an exception, its finished_callback never comes: the run
+        # must still end in the record, not stay "running" for ever.
+        thread.join()
+        if not ended.is_set():
+            secrets_file.unlink(missing_ok=True)
+            listener.on_finish("failed", None)
+
+    supervisor = threading.Thread(target=supervise, name=f"run-{request.execution_id}", daemon=True)
+    supervisor.start()
+    return RunHandle(request.execution_id, supervisor, cancel_requested)

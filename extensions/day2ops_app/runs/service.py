@@ -22,6 +22,7 @@ from day2ops_app.collection import collections_path
 from day2ops_app.db.engine import Database
 from day2ops_app.db.tables import Execution, User
 from day2ops_app.runs.adapter import RunHandle, RunListener, RunRequest, start_run
+from day2ops_app.runs.processes import kill_run
 from day2ops_app.security import digest, new_token
 from day2ops_app.settings import Settings
 
@@ -247,9 +248,15 @@ class RunService:
         return execution
 
     def recover(self) -> list[str]:
-        """At start: runs this instance was driving did not survive its stop."""
+        """At start: runs this instance was driving did not survive its stop. Their playbooks may still
+        be running, orphaned and unwatched: they are killed, and the record says so."""
         with self.db.session() as session:
-            return store.mark_interrupted(session, self.settings.instance_id)
+            interrupted = store.mark_interrupted(session, self.settings.instance_id)
+        for execution_id in interrupted:
+            killed = kill_run(execution_id)
+            if killed:
+                log.warning("killed %d orphaned process(es) of interrupted run %s", killed, execution_id)
+        return interrupted
 
     def wait_all(self, timeout: float = 30.0) -> None:
         for handle in list(self.handles.values()):
