@@ -8,7 +8,7 @@ SIM_PORT ?= 9440
 SIM_VMS ?= 300
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-patch test venv collection unit contract integration ruff sanity lint bench clean
+.PHONY: demo demo-patch test venv collection unit contract integration app ruff sanity lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -37,7 +37,7 @@ demo: collection
 demo-patch: collection
 	$(BIN)/python tests/safe_patch_lab.py --port $(SIM_PORT) --ca .demo/sim/sim-cert.pem --break hr-portal-tst-app-141
 
-test: $(STAMP) ruff unit contract integration sanity lint
+test: $(STAMP) ruff unit contract integration app sanity lint
 
 ruff: $(STAMP)
 	$(BIN)/ruff check .
@@ -51,6 +51,10 @@ contract: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+# The self-service app as a real process: runs, approvals, schedules, the store on SQLite and PostgreSQL.
+app: $(STAMP)
+	$(BIN)/pytest tests/app $(PYTEST_ARGS)
 
 sanity: $(STAMP)
 	scripts/sanity.sh $(VENV)

@@ -9,10 +9,10 @@ packages=(
   git             # the checkout, changelog tooling
   make            # `make test` is the entry point
   shellcheck      # ansible-test's shellcheck sanity test, and lint of scripts/*.sh
-  openssh-client  # SSH tests (to come)
-  openssh-server  # SSH tests (to come): the sshd the tests start themselves
-  postgresql      # database tests (to come)
-  chromium        # browser tests (to come)
+  openssh-client  # the SSH step of safe patching, over real SSH
+  openssh-server  # the loopback sshd the tests start themselves
+  postgresql      # the audit store tests start a real PostgreSQL server
+  chromium        # headless browser tests of the UI (Playwright with executable_path)
 )
 
 # ${db:Status-Status} is "installed" only for a fully installed package (not for config-files,

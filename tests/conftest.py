@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from collection_path import importable
 from sim_process import SimProcess, start_sim
+from sshd import start_sshd
 from webhook import Webhook
 
 importable()
@@ -30,6 +31,14 @@ def sim(sim_process: SimProcess) -> SimProcess:
         "POST", "tasks/timing", {"default_seconds": 0.3, "queued_share": 0.1, "per_operation": {}}
     )
     return sim_process
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory):
+    """A real sshd on loopback that the patch steps reach over SSH."""
+    server = start_sshd(tmp_path_factory.mktemp("sshd"))
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -101,6 +101,11 @@ class SimProcess:
             assert time.monotonic() < deadline, task
             time.sleep(0.05)
 
+    def vm(self, name: str) -> dict:
+        """One VM by name, as the API lists it."""
+        listed = self.api("GET", "/api/vmm/v4.0/ahv/config/vms", params={"$filter": f"name eq '{name}'"})
+        return listed.json()["data"][0]
+
     def estate(self) -> tuple[list[dict], dict[str, tuple[str, str]]]:
         """Every VM as the API lists it (the 300 of the demo estate), and Category ext_id -> (key, value)."""
         categories = self.api("GET", "/api/prism/v4.0/config/categories", params={"$limit": 100}).json()[

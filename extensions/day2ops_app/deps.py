@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy import select
 
-from day2ops_app.db.tables import ApiToken, User, WebSession, utcnow
+from day2ops_app.db.tables import ApiToken, Execution, User, WebSession, utcnow
 from day2ops_app.security import digest
 
 SESSION_COOKIE = "day2ops_session"
@@ -21,6 +21,15 @@ def _aware(value):
 
 
 def current_user(request: Request) -> User:
+    """The caller, authenticated once per request (the middleware in auth_first may have done it)."""
+    cached = getattr(request.state, "user", None)
+    if cached is not None:
+        return cached
+    request.state.user = _authenticate(request)
+    return request.state.user
+
+
+def _authenticate(request: Request) -> User:
     db = request.app.state.db
     authorization = request.headers.get("Authorization", "")
     with db.session() as session:
@@ -64,3 +73,19 @@ def require_role(*roles: str):
 CurrentUser = Annotated[User, Depends(current_user)]
 RequireApprover = Annotated[User, Depends(require_role("approver", "admin"))]
 RequireAdmin = Annotated[User, Depends(require_role("admin"))]
+
+
+def run_token(
+    execution_id: str, request: Request, authorization: Annotated[str | None, Header()] = None
+) -> str:
+    """The run's own token (DAY2OPS_RUN_TOKEN), checked before anything else is read."""
+    token = (authorization or "").removeprefix("Bearer ").strip()
+    with request.app.state.db.session() as session:
+        execution = session.get(Execution, execution_id)
+        expected = execution.run_token_sha256 if execution else None
+    if not token or not expected or digest(token) != expected:
+        raise HTTPException(401, "this endpoint takes the run's own token (DAY2OPS_RUN_TOKEN)")
+    return execution_id
+
+
+RunToken = Annotated[str, Depends(run_token)]

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from day2ops_app.approvals import ApprovalService
+from day2ops_app.auth_first import AuthFirst
 from day2ops_app.catalog.choices import PrismChoices
 from day2ops_app.catalog.model import Catalog
 from day2ops_app.collection import importable
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Day-2 operations on Nutanix AHV from a catalog: Ansible runs, approvals, evidence.",
         lifespan=lifespan,
     )
+    app.add_middleware(AuthFirst)
     for module in (auth, catalog, runs, approvals, audit, schedules):
         app.include_router(module.router)
 

@@ -7,6 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The largest id or counter a BIGINT column (and SQLite's INTEGER) holds: larger ones are not found,
+# not a crash.
+MAX_ID = 2**63 - 1
+
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)

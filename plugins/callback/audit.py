@@ -17,7 +17,8 @@ description:
     modules reported. Every row is hash-chained, so the app's audit verification covers these runs too.
   - The execution ends V(successful), or V(failed) when a host failed or was unreachable.
   - Runs the app starts (E(DAY2OPS_RUN_ID) is set) are left alone; the app records them itself.
-  - Extra vars whose name contains C(password), C(token), C(secret), C(key) or C(url) are stored as
+  - Extra vars whose name contains C(password), C(passwd), C(token), C(secret), C(api_key),
+    C(private_key), C(access_key), C(webhook) or C(url) are stored as
     C(********), and their values are masked wherever they show in the stored events, as are the
     values of environment variables named like passwords, tokens, secrets, API keys and webhooks.
   - Results of C(no_log) tasks are stored as censored, so they leave no evidence.
@@ -88,7 +89,10 @@ except ImportError as exc:
     DAY2OPS_APP_IMPORT_ERROR = str(exc)
 
 MASK = "********"
-SECRET_INPUT = re.compile(r"password|token|secret|key|url", re.IGNORECASE)
+# Names, not "key" alone: Category keys (category_key: Department) are no secrets.
+SECRET_INPUT = re.compile(
+    r"password|passwd|token|secret|api_?key|private_?key|access_?key|webhook|url", re.IGNORECASE
+)
 SECRET_ENV = re.compile(
     r"PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_KEY|WEBHOOK|DB_URL|DATABASE_URL", re.IGNORECASE
 )

@@ -72,12 +72,13 @@ def module_short_name(action):
     return action[len(prefix):] if action and action.startswith(prefix) else action or ""
 
 
-def evidence_from_result(action, result):
-    """The ids in one module result that changed something or ran a task; None otherwise (a debug, a
-    template, an info module listing VMs: not evidence of what was done)."""
+def evidence_from_result(action, result, failed=False):
+    """The ids in one module result that changed something, failed or ran a task; None otherwise (a
+    debug, a template, an info module listing VMs: not evidence of what was done). `failed` comes from
+    the event: ansible-core 2.19 no longer puts `failed` in every failed result."""
     if not isinstance(result, dict):
         return None
-    if not any(result.get(key) for key in ("changed", "failed", "task_ext_id", "task_ext_ids")):
+    if not (failed or any(result.get(key) for key in ("changed", "failed", "task_ext_id", "task_ext_ids"))):
         return None
     found = {
         "task_ext_ids": [],

@@ -29,7 +29,9 @@ def sleeping(seconds: int, wait: float = 20) -> bool:
 
     deadline = time.monotonic() + wait
     while True:
-        found = f"sleep {seconds}" in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+        found = (
+            f"sleep {seconds}" in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+        )
         if found or time.monotonic() > deadline:
             return found
         time.sleep(0.2)
@@ -53,7 +55,10 @@ def test_cancel_a_running_run(app):
 def test_app_killed_mid_run_marks_it_interrupted(app):
     olivia = app.client("olivia")
     execution = olivia.run("slow", seconds=98)
-    before = started(olivia, execution["id"])
+    started(olivia, execution["id"])
+    assert sleeping(98)
+    time.sleep(1)  # the events before the sleep are stored
+    before = olivia.get(f"/api/runs/{execution['id']}/events").json()
     app.kill()
     assert sleeping(98, wait=0)  # the crash left the playbook running, unwatched
     app.start()

@@ -7,7 +7,6 @@ import json
 import time
 
 import pytest
-import requests
 from app_process import start_app
 
 SECRET = "https://hooks.example.invalid/services/T000/B000/super-secret-token"
@@ -28,7 +27,9 @@ def all_bytes(app) -> bytes:
 
 def prism_tasks(sim, operation):
     listed = sim.api(
-        "GET", "/api/prism/v4.0/config/tasks", params={"$filter": f"operation eq '{operation}'", "$limit": 100}
+        "GET",
+        "/api/prism/v4.0/config/tasks",
+        params={"$filter": f"operation eq '{operation}'", "$limit": 100},
     )
     return listed.json().get("data") or []
 
@@ -60,7 +61,9 @@ def test_dr_run_keeps_events_evidence_and_no_secret(app, sim, webhook):
     assert SECRET.encode() not in all_bytes(app)
     assert webhook.url.encode() not in all_bytes(app)
 
-    exported = list(csv.DictReader(io.StringIO(olivia.get(f"/api/runs/{execution['id']}/evidence?format=csv").text)))
+    exported = list(
+        csv.DictReader(io.StringIO(olivia.get(f"/api/runs/{execution['id']}/evidence?format=csv").text))
+    )
     assert {t for row in exported for t in row["task_ext_ids"].split()} == evidence_tasks
     chain = olivia.get("/api/audit/verify").json()
     assert chain["ok"] and chain["problems"] == []
@@ -73,7 +76,9 @@ def test_events_stream_as_server_sent_events(app):
     olivia = app.client("olivia")
     execution = olivia.run("chargeback")
     seen, statuses = [], []
-    with olivia.session.get(f"{app.url}/api/runs/{execution['id']}/events/stream", stream=True, timeout=300) as r:
+    with olivia.session.get(
+        f"{app.url}/api/runs/{execution['id']}/events/stream", stream=True, timeout=300
+    ) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
         kind = None
         for line in r.iter_lines(decode_unicode=True):
@@ -94,7 +99,11 @@ def test_events_stream_as_server_sent_events(app):
         stream=True,
         timeout=60,
     ) as r:
-        resumed = [json.loads(line[6:])["counter"] for line in r.iter_lines(decode_unicode=True) if line.startswith("data: {\"counter\"")]
+        resumed = [
+            json.loads(line[6:])["counter"]
+            for line in r.iter_lines(decode_unicode=True)
+            if line.startswith('data: {"counter"')
+        ]
     assert resumed == counters[5:]
 
 
@@ -124,7 +133,9 @@ def test_approval_before_the_run_four_eyes(app, sim):
     assert r.status_code == 403 and "four-eyes" in r.text
     # An operator is no approver at all.
     assert olivia.post(f"/api/approvals/{gate['id']}/decision", {"decision": "approve"}).status_code == 403
-    r = alex.post(f"/api/approvals/{gate['id']}/decision", {"decision": "reject", "comment": "not during the freeze"})
+    r = alex.post(
+        f"/api/approvals/{gate['id']}/decision", {"decision": "reject", "comment": "not during the freeze"}
+    )
     assert r.status_code == 200 and r.json()["status"] == "rejected"
     assert sam.get(f"/api/runs/{execution['id']}").json()["status"] == "rejected"
     # Rejected never runs, and cannot be decided again.

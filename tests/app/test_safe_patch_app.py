@@ -1,24 +1,11 @@
 """The headline flow through the app: an operator asks to patch a Category, an approver approves,
 ansible-runner runs playbooks/safe_patch.yml over real SSH, and the execution keeps every Prism task."""
 
-import pytest
 import yaml
 from app_process import start_app
 from safe_patch_lab import Prism, lab_host_vars, lab_variables
-from sshd import start_sshd
 
 BROKEN = "hr-portal-tst-app-141"
-
-
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory):
-    server = start_sshd(tmp_path_factory.mktemp("sshd"))
-    yield server
-    server.stop()
-
-
-def vm_named(sim, name):
-    return sim.api("GET", "/api/vmm/v4.0/ahv/config/vms", params={"$filter": f"name eq '{name}'"}).json()["data"][0]
 
 
 def test_operator_asks_approver_approves_run_keeps_evidence(sim, sshd, tmp_path, webhook):
@@ -30,15 +17,22 @@ def test_operator_asks_approver_approves_run_keeps_evidence(sim, sshd, tmp_path,
         sim, tmp_path, f"sqlite:///{tmp_path / 'audit.db'}", site_vars_file=site, inventory_vars_file=hosts
     )
     try:
-        broken = vm_named(sim, BROKEN)
+        broken = sim.vm(BROKEN)
         sim.control("POST", f"guests/{broken['extId']}", {"break_next_patch": True})
         olivia, alex = app.client("olivia"), app.client("alex")
         execution = olivia.run(
-            "safe_patch", department="HR", environment="Test", app_tier="App", serial=3, webhook_url=webhook.url
+            "safe_patch",
+            department="HR",
+            environment="Test",
+            app_tier="App",
+            serial=3,
+            webhook_url=webhook.url,
         )
         assert execution["status"] == "pending_approval"
         (gate,) = alex.get("/api/approvals").json()
-        r = alex.post(f"/api/approvals/{gate['id']}/decision", {"decision": "approve", "comment": "window ok"})
+        r = alex.post(
+            f"/api/approvals/{gate['id']}/decision", {"decision": "approve", "comment": "window ok"}
+        )
         assert r.status_code == 200 and r.json()["status"] == "approved"
 
         done = olivia.wait(execution["id"], timeout=600)
@@ -51,7 +45,10 @@ def test_operator_asks_approver_approves_run_keeps_evidence(sim, sshd, tmp_path,
             "failed",
         ]
         (approval,) = record["approvals"]
-        assert approval["decisions"][0]["reviewer"] == "alex" and approval["decisions"][0]["comment"] == "window ok"
+        assert (
+            approval["decisions"][0]["reviewer"] == "alex"
+            and approval["decisions"][0]["comment"] == "window ok"
+        )
         # Per VM: its recovery point, with the create task; the broken one also its revert task.
         by_host = {}
         for row in record["evidence"]:
@@ -68,7 +65,9 @@ def test_operator_asks_approver_approves_run_keeps_evidence(sim, sshd, tmp_path,
             assert len(created["recovery_point_ext_ids"]) == 1 and created["task_ext_ids"], created
             taken[host] = created
         # The revert used the VM recovery point of the recovery point this run took of that VM.
-        (reverted,) = [row for row in by_host[BROKEN] if row["action"] == "day2ops.ahv.recovery_point_restore"]
+        (reverted,) = [
+            row for row in by_host[BROKEN] if row["action"] == "day2ops.ahv.recovery_point_restore"
+        ]
         (vm_recovery_point,) = reverted["recovery_point_ext_ids"]
         assert vm_recovery_point in taken[BROKEN]["ext_ids"]
         events = olivia.get(f"/api/runs/{execution['id']}/events?limit=1000").json()

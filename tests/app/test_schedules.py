@@ -1,15 +1,15 @@
 """Schedules: two app instances on one database fire each time exactly once; time zones; missed fires."""
 
+import itertools
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from app_process import TEST_CATALOG, start_app
-from sqlalchemy import select
-
 from day2ops_app.db.engine import Database
 from day2ops_app.db.tables import Execution, Schedule, ScheduleFire
 from day2ops_app.schedules import ScheduleError, Scheduler, next_fire
+from sqlalchemy import select
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -46,7 +46,7 @@ def test_two_instances_fire_each_time_once(sim, tmp_path, backend, request):
     assert sorted(f.execution_id for f in fires) == sorted(e.id for e in executions)
     assert {e.source for e in executions} == {"schedule"} and {e.operator for e in executions} == {"olivia"}
     # Consecutive times: none skipped, none doubled.
-    steps = {(b - a).total_seconds() for a, b in zip(dues, dues[1:], strict=False)}
+    steps = {(b - a).total_seconds() for a, b in itertools.pairwise(dues)}
     assert steps == {2.0}, dues
 
 
@@ -66,12 +66,43 @@ def test_schedule_validation(sim, tmp_path):
         assert r.status_code == 201
         assert olivia.post("/api/schedules", {**body, "timezone": "Europe/Berlin"}).status_code == 409
         # Only its owner (or an admin) pauses it.
-        assert app.client("sam").patch(f"/api/schedules/{r.json()['id']}", {"enabled": False}).status_code == 403
-        # Secrets are never stored, so an item with a secret input cannot be scheduled.
-        r = olivia.post("/api/schedules", {**body, "name": "cb", "item_id": "chargeback", "inputs": {}})
-        assert r.status_code in (403, 404, 422)
+        assert (
+            app.client("sam").patch(f"/api/schedules/{r.json()['id']}", {"enabled": False}).status_code == 403
+        )
+        # A required secret nobody types at fire time: the app's environment must hold it.
+        r = olivia.post("/api/schedules", {**body, "name": "tok", "item_id": "needs_token", "inputs": {}})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "inputs.token"
+        assert "DAY2OPS_TEST_TOKEN" in r.json()["errors"][0]["message"]
     finally:
         app.stop()
+
+
+def test_a_scheduled_run_takes_its_secret_from_the_app_environment(sim, tmp_path, webhook):
+    """Daily DR or weekly chargeback post to a webhook: the schedule stores no URL, the run gets it from
+    DAY2OPS_WEBHOOK_URL where the app runs, and it lands nowhere the app writes."""
+    app = start_app(sim, tmp_path, f"sqlite:///{tmp_path / 'audit.db'}", webhook_url=webhook.url)
+    try:
+        olivia = app.client("olivia")
+        body = {"name": "chargeback", "item_id": "chargeback", "cron": "* * * * * */3"}
+        r = olivia.post("/api/schedules", {**body, "inputs": {"webhook_url": webhook.url}})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "inputs.webhook_url"
+        r = olivia.post("/api/schedules", {**body, "inputs": {"group_by": "Department"}})
+        assert r.status_code == 201, r.text
+        assert "webhook_url" not in r.json()["inputs"]
+        deadline = time.monotonic() + 120
+        while not (runs := olivia.get("/api/runs", params={"item_id": "chargeback"}).json()):
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+        olivia.patch(f"/api/schedules/{r.json()['id']}", {"enabled": False})
+        done = olivia.wait(runs[-1]["id"])
+        assert done["status"] == "successful" and done["source"] == "schedule"
+        assert done["inputs"]["webhook_url"] == "********"
+        assert webhook.received
+    finally:
+        app.stop()
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".log"]
+    stored = b"".join(p.read_bytes() for p in written if "ansible-home" not in p.parts)
+    assert webhook.url.encode() not in stored
 
 
 def test_next_fire_keeps_local_time_across_daylight_saving():

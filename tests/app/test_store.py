@@ -70,6 +70,18 @@ def test_record_and_verify(db):
     assert report.entries == 6
 
 
+def test_a_failed_result_is_evidence_even_without_the_failed_key(db):
+    """ansible-core 2.19 drops `failed` from failed results: the event says it, and that is enough."""
+    execution = new_execution(db)
+    failed = runner_event(1, event="runner_on_failed", res={"msg": "VM is locked", "ext_id": "rp-9"})
+    ignored = runner_event(2, res={"msg": "nothing done", "ext_id": "rp-8"})
+    with db.session() as session:
+        store.record_events(session, execution.id, [failed, ignored], Redactor())
+    with db.session() as session:
+        evidence = session.query(Evidence).one()
+        assert (evidence.status, evidence.recovery_point_ext_ids) == ("failed", ["rp-9"])
+
+
 def test_invalid_transition(db):
     execution = new_execution(db)
     with db.session() as session:

@@ -63,7 +63,11 @@ def test_a_playbook_run_is_recorded_with_its_evidence(sim, tmp_path):
         {"name": "tell {{ webhook_url }}", "ansible.builtin.debug": {"msg": "posting to {{ webhook_url }}"}},
     ]
     run = run_tasks(
-        sim, tmp_path / "run", tasks, env=audit_env(db_path), args=("-e", f"webhook_url={WEBHOOK}")
+        sim,
+        tmp_path / "run",
+        tasks,
+        env=audit_env(db_path),
+        args=("-e", f"webhook_url={WEBHOOK}", "-e", "category_key=Department"),
     )
     assert run.rc == 0, run.output
     off, on, point = run.results[0], run.results[1], run.results[2]
@@ -76,7 +80,8 @@ def test_a_playbook_run_is_recorded_with_its_evidence(sim, tmp_path):
     assert execution.status == "successful" and execution.rc == 0
     assert execution.operator == "auditor"
     assert execution.playbook.endswith("play.yml")
-    assert execution.inputs == {"webhook_url": MASK}
+    # Masked by name: the webhook, not a Category key.
+    assert execution.inputs == {"webhook_url": MASK, "category_key": "Department"}
     assert verification.ok, verification.problems
 
     # One event per task result: the four tasks and run_tasks' own copy of the results.

@@ -7,12 +7,6 @@ VSS_VM = "hr-wiki-tst-app-036"  # powered on, NGT with the VSS capability
 RPS = "/api/dataprotection/v4.0/config/recovery-points"
 
 
-def vm_named(sim, name):
-    return sim.api("GET", "/api/vmm/v4.0/ahv/config/vms", params={"$filter": f"name eq '{name}'"}).json()[
-        "data"
-    ][0]
-
-
 def points(sim, **params):
     return sim.api("GET", RPS, params=params).json().get("data") or []
 
@@ -126,7 +120,7 @@ def test_info_by_vm_name_and_cluster_and_delete(sim, tmp_path):
     assert run.rc == 0, run.output
     a, b, by_vm, by_name, on_dr, both, deleted, again = run.results
     assert [p["ext_id"] for p in by_vm["recovery_points"]] == [a["ext_id"]]
-    assert by_vm["recovery_points"][0]["vm_ext_ids"] == [vm_named(sim, VM)["extId"]]
+    assert by_vm["recovery_points"][0]["vm_ext_ids"] == [sim.vm(VM)["extId"]]
     assert [p["ext_id"] for p in by_name["recovery_points"]] == [b["ext_id"]]
     assert on_dr["total"] == 0
     assert [p["name"] for p in both["recovery_points"]] == ["b", "a"]
@@ -165,11 +159,11 @@ def test_replicate_then_restore_a_copy_on_dr(sim, tmp_path):
     assert new_vm["cluster"]["extId"] == replicated["target_cluster_ext_id"]
     assert len(new_vm["categories"]) == 2
     assert len(restored["task_ext_ids"]) == 2  # restore, then power on
-    assert vm_named(sim, VM)["extId"] != new_vm["extId"]
+    assert sim.vm(VM)["extId"] != new_vm["extId"]
 
 
 def test_revert_keeps_the_vm_and_powers_it_on_again(sim, tmp_path):
-    vm = vm_named(sim, VM)
+    vm = sim.vm(VM)
     sim.control("POST", f"guests/{vm['extId']}", {"break_next_patch": True})
     run = run_tasks(
         sim,
@@ -239,7 +233,7 @@ def test_revert_refuses_a_point_of_another_vm(sim, tmp_path):
     )
     refused = run.results[1]
     assert refused["failed"] and "holds no VM recovery point of VM" in refused["msg"]
-    assert vm_named(sim, VM)["powerState"] == "ON"
+    assert sim.vm(VM)["powerState"] == "ON"
 
 
 def test_replicate_to_a_paired_prism_central(sim, tmp_path):

@@ -5,28 +5,13 @@ import os
 import signal
 import time
 
-import pytest
 from safe_patch_lab import SCOPE, Prism, safe_patch
-from sshd import start_sshd
 
 BROKEN = "hr-portal-tst-app-141"
 
 
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory):
-    server = start_sshd(tmp_path_factory.mktemp("sshd"))
-    yield server
-    server.stop()
-
-
-def vm_named(sim, name):
-    return sim.api("GET", "/api/vmm/v4.0/ahv/config/vms", params={"$filter": f"name eq '{name}'"}).json()[
-        "data"
-    ][0]
-
-
 def guest(sim, name):
-    return sim.control("GET", f"guests/{vm_named(sim, name)['extId']}")
+    return sim.control("GET", f"guests/{sim.vm(name)['extId']}")
 
 
 def tasks(sim, operation):
@@ -49,10 +34,10 @@ def summary_lines(output: str) -> list[str]:
 
 
 def test_patches_a_category_and_rolls_back_the_broken_vm(sim, sshd, tmp_path, webhook):
-    broken = vm_named(sim, BROKEN)
+    broken = sim.vm(BROKEN)
     sim.control("POST", f"guests/{broken['extId']}", {"break_next_patch": True})
     # One of the healthy VMs needs a reboot after its update: ansible.builtin.reboot runs over SSH.
-    rebooting = vm_named(sim, "hr-wiki-tst-app-036")
+    rebooting = sim.vm("hr-wiki-tst-app-036")
     sim.control("POST", f"guests/{rebooting['extId']}", {"next_patch_requires_reboot": True})
     boot_before = guest(sim, "hr-wiki-tst-app-036")["boot_id"]
 
@@ -65,7 +50,7 @@ def test_patches_a_category_and_rolls_back_the_broken_vm(sim, sshd, tmp_path, we
     assert after["patch_level"] == 0 and after["app_healthy"] and after["power_state"] == "ON"
     reverts = [t for t in tasks(sim, "RevertVm") if t["entitiesAffected"][0]["extId"] == broken["extId"]]
     assert len(reverts) == 1 and reverts[0]["status"] == "SUCCEEDED"
-    assert vm_named(sim, BROKEN)["extId"] == broken["extId"]  # same VM, not a new one
+    assert sim.vm(BROKEN)["extId"] == broken["extId"]  # same VM, not a new one
     # The others: patched once, not reverted; the one that asked for a reboot was rebooted.
     for name in ("hr-wiki-tst-app-036", "hr-portal-tst-app-071"):
         assert guest(sim, name)["patch_level"] == 1, name
@@ -116,7 +101,7 @@ def test_database_tier_asks_for_app_consistency_and_fails_as_prism_fails(sim, ss
 
 
 def test_replay_reuses_the_given_recovery_point(sim, sshd, tmp_path):
-    vm = vm_named(sim, "hr-portal-tst-app-071")
+    vm = sim.vm("hr-portal-tst-app-071")
     body = {"name": "taken-earlier", "vmRecoveryPoints": [{"vmExtId": vm["extId"]}]}
     task = sim.api("POST", "/api/dataprotection/v4.0/config/recovery-points", json=body).json()["data"][
         "extId"
@@ -175,7 +160,7 @@ def test_a_run_killed_mid_patch_leaves_its_recovery_point_on_record(sim, sshd, t
 
 
 def test_a_failed_revert_is_loud_and_keeps_the_recovery_point(sim, sshd, tmp_path, webhook):
-    vm = vm_named(sim, "hr-portal-tst-app-071")
+    vm = sim.vm("hr-portal-tst-app-071")
     sim.control("POST", f"guests/{vm['extId']}", {"break_next_patch": True})
     sim.control(
         "POST", "tasks/fail-next", {"operation": "RevertVm", "message": "Snapshot restore failed on the host"}
@@ -194,7 +179,7 @@ def test_a_failed_revert_is_loud_and_keeps_the_recovery_point(sim, sshd, tmp_pat
 
 def test_a_batch_over_the_failure_budget_stops_the_rollout(sim, sshd, tmp_path):
     # Batches of two, no failure allowed: hr-portal-tst-app-071 and -141 go first, -141 breaks.
-    sim.control("POST", f"guests/{vm_named(sim, BROKEN)['extId']}", {"break_next_patch": True})
+    sim.control("POST", f"guests/{sim.vm(BROKEN)['extId']}", {"break_next_patch": True})
     rc, output = playbook(
         sim, sshd, tmp_path, extra={"safe_patch_serial": 2, "safe_patch_max_fail_percentage": 0}
     )

@@ -21,23 +21,9 @@ EXECUTION_FIELDS = (
     "rc",
     "schedule_id",
 )
-CSV_FIELDS = (
-    "execution_id",
-    "item_id",
-    "operator",
-    "approvals",
-    "host",
-    "task",
-    "action",
-    "status",
-    "started_at",
-    "ended_at",
-    "task_ext_ids",
-    "vm_ext_ids",
-    "recovery_point_ext_ids",
-    "ext_ids",
-    "migration",
-)
+# Per host and task, as the hash chain covers them.
+EVIDENCE_FIELDS = tuple(c for c in Evidence.__chained__ if c not in ("id", "execution_id"))
+CSV_FIELDS = ("execution_id", "item_id", "operator", "approvals", *EVIDENCE_FIELDS)
 
 
 def _columns(row, names) -> dict:
@@ -78,22 +64,7 @@ def export_execution(session: Session, execution_id: str) -> dict:
         for g in gates
     ]
     record["evidence"] = [
-        _columns(
-            e,
-            (
-                "host",
-                "task",
-                "action",
-                "status",
-                "started_at",
-                "ended_at",
-                "task_ext_ids",
-                "vm_ext_ids",
-                "recovery_point_ext_ids",
-                "ext_ids",
-                "migration",
-            ),
-        )
+        _columns(e, EVIDENCE_FIELDS)
         for e in session.scalars(
             select(Evidence).where(Evidence.execution_id == execution_id).order_by(Evidence.id)
         )
@@ -116,6 +87,15 @@ def _approvals_text(record: dict) -> str:
     )
 
 
+def _cell(value):
+    """Ids space-separated, the migration's ids as key=value: one cell each, easy to grep."""
+    if isinstance(value, list):
+        return " ".join(value)
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in sorted(value.items()))
+    return value
+
+
 def export_csv(record: dict) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
@@ -128,12 +108,7 @@ def export_csv(record: dict) -> str:
                 "item_id": record["item_id"] or record["playbook"],
                 "operator": record["operator"],
                 "approvals": approvals,
-                **{k: e[k] for k in ("host", "task", "action", "status", "started_at", "ended_at")},
-                **{
-                    k: " ".join(e[k])
-                    for k in ("task_ext_ids", "vm_ext_ids", "recovery_point_ext_ids", "ext_ids")
-                },
-                "migration": " ".join(f"{k}={v}" for k, v in sorted(e["migration"].items())),
+                **{k: _cell(e[k]) for k in EVIDENCE_FIELDS},
             }
         )
     return out.getvalue()

@@ -143,7 +143,8 @@ def evidence_row(execution_id: str, event: dict) -> Evidence | None:
         return None
     data = event.get("event_data") or {}
     action = data.get("resolved_action") or data.get("task_action") or ""
-    found = evidence_from_result(action, data.get("res"))
+    status = task_status(event["event"], data.get("res"))
+    found = evidence_from_result(action, data.get("res"), status == "failed")
     if found is None:
         return None
     return Evidence(
@@ -152,7 +153,7 @@ def evidence_row(execution_id: str, event: dict) -> Evidence | None:
         host=data.get("host") or "",
         task=data.get("task") or "",
         action=action,
-        status=task_status(event["event"], data.get("res")),
+        status=status,
         started_at=data.get("start"),
         ended_at=data.get("end"),
         **found,

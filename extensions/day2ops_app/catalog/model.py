@@ -4,6 +4,7 @@ and its approval policy. Loading fails with the file, the item and the field tha
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -124,6 +125,11 @@ class Item(Strict):
 
     def secret_names(self) -> set[str]:
         return {i.name for i in self.inputs if i.type == "secret"}
+
+    def secrets_from(self, environ: Mapping[str, str]) -> dict[str, str]:
+        """Secret inputs for a scheduled run, which nobody types: from the app's own environment
+        variable named by each input's `env` (set where `day2ops serve` runs)."""
+        return {i.name: environ[i.env] for i in self.inputs if i.type == "secret" and environ.get(i.env)}
 
 
 class CatalogError(Exception):

@@ -8,7 +8,7 @@ import json
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import select
@@ -18,11 +18,10 @@ from day2ops_app.audit import store
 from day2ops_app.audit.export import export_csv, export_execution
 from day2ops_app.catalog.forms import FormErrors
 from day2ops_app.db.tables import Execution, Gate
-from day2ops_app.deps import CurrentUser
+from day2ops_app.deps import CurrentUser, RunToken
 from day2ops_app.routers.approvals import gate_out
 from day2ops_app.routers.catalog import runnable_item
-from day2ops_app.schemas import EventOut, ExecutionOut, GateCreate, GateOut, RunCreate
-from day2ops_app.security import digest
+from day2ops_app.schemas import MAX_ID, EventOut, ExecutionOut, GateCreate, GateOut, RunCreate
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -87,7 +86,7 @@ def events(
     execution_id: str,
     request: Request,
     user: CurrentUser,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ):
     with request.app.state.db.session() as session:
@@ -115,7 +114,11 @@ async def stream(
             return execution.status, [EventOut.model_validate(r).model_dump() for r in rows]
 
     async def generate():
-        after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+        after = (
+            min(int(last_event_id), MAX_ID)
+            if last_event_id and last_event_id.isascii() and last_event_id.isdigit()
+            else 0
+        )
         last_status = None
         while True:
             status, rows = await run_in_threadpool(read, after)
@@ -170,22 +173,6 @@ def evidence(execution_id: str, request: Request, user: CurrentUser, format: str
 
 
 # -- gates opened by a running playbook (day2ops.ahv.approval), with the run's own token ----------
-
-
-def run_token(
-    execution_id: str, request: Request, authorization: Annotated[str | None, Header()] = None
-) -> str:
-    """The run's own token (DAY2OPS_RUN_TOKEN), checked before anything else is read."""
-    token = (authorization or "").removeprefix("Bearer ").strip()
-    with request.app.state.db.session() as session:
-        execution = session.get(Execution, execution_id)
-        expected = execution.run_token_sha256 if execution else None
-    if not token or not expected or digest(token) != expected:
-        raise HTTPException(401, "this endpoint takes the run's own token (DAY2OPS_RUN_TOKEN)")
-    return execution_id
-
-
-RunToken = Annotated[str, Depends(run_token)]
 
 
 @router.post("/{execution_id}/gates", response_model=GateOut, status_code=201)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -14,9 +16,10 @@ from day2ops_app.db.tables import Schedule, User
 from day2ops_app.deps import CurrentUser
 from day2ops_app.routers.catalog import runnable_item
 from day2ops_app.schedules import ScheduleError, next_fire
-from day2ops_app.schemas import ScheduleCreate, ScheduleOut, ScheduleUpdate
+from day2ops_app.schemas import MAX_ID, ScheduleCreate, ScheduleOut, ScheduleUpdate
 
 router = APIRouter(prefix="/api/schedules", tags=["schedules"])
+ScheduleId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _invalid(field: str, message: str) -> JSONResponse:
@@ -34,12 +37,22 @@ def list_schedules(request: Request, user: CurrentUser):
 @router.post("", response_model=ScheduleOut, status_code=201)
 def create(body: ScheduleCreate, request: Request, user: CurrentUser):
     item = runnable_item(request, user, body.item_id)
-    if item.secret_names():
-        return _invalid(
-            "item_id", f"{item.id} takes secret inputs, which are never stored: it cannot be scheduled"
-        )
+    from_environment = item.secrets_from(os.environ)
+    for secret in (i for i in item.inputs if i.type == "secret"):
+        if body.inputs.get(secret.name) not in (None, ""):
+            return _invalid(
+                f"inputs.{secret.name}",
+                f"secrets are never stored with a schedule: leave it out; scheduled runs take it from "
+                f"{secret.env} in the app's environment",
+            )
+        if secret.required and secret.name not in from_environment:
+            return _invalid(
+                f"inputs.{secret.name}",
+                f"a required secret: set {secret.env} in the app's environment for scheduled runs",
+            )
     try:
-        inputs = validate_inputs(item, body.inputs, request.app.state.choices)
+        values = validate_inputs(item, {**body.inputs, **from_environment}, request.app.state.choices)
+        inputs = {k: v for k, v in values.items() if k not in item.secret_names()}
         first = next_fire(body.cron, body.timezone, datetime.now(UTC))
     except FormErrors as error:
         return JSONResponse({"detail": "the schedule's inputs are not valid", "errors": error.errors}, 422)
@@ -75,7 +88,7 @@ def _owned(session, schedule_id: int, user: User) -> Schedule:
 
 
 @router.patch("/{schedule_id}", response_model=ScheduleOut)
-def pause_or_resume(schedule_id: int, body: ScheduleUpdate, request: Request, user: CurrentUser):
+def pause_or_resume(schedule_id: ScheduleId, body: ScheduleUpdate, request: Request, user: CurrentUser):
     with request.app.state.db.session() as session:
         schedule = _owned(session, schedule_id, user)
         if body.enabled and not schedule.enabled:
@@ -86,6 +99,6 @@ def pause_or_resume(schedule_id: int, body: ScheduleUpdate, request: Request, us
 
 
 @router.delete("/{schedule_id}", status_code=204)
-def delete(schedule_id: int, request: Request, user: CurrentUser):
+def delete(schedule_id: ScheduleId, request: Request, user: CurrentUser):
     with request.app.state.db.session() as session:
         session.delete(_owned(session, schedule_id, user))

@@ -7,6 +7,8 @@ after the app crashes, the whole run would go on unwatched. The environment reac
 
 from __future__ import annotations
 
+import contextlib
+
 import psutil
 
 
@@ -28,9 +30,7 @@ def kill_run(execution_id: str) -> int:
     # would steal its exit status from pexpect.
     others = [p for p in processes if p.pid not in {c.pid for c in psutil.Process().children()}]
     for process in processes:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             process.kill()
-        except psutil.NoSuchProcess:
-            pass
     psutil.wait_procs(others, timeout=10)
     return len(processes)

@@ -4,6 +4,7 @@ runner adapter, store events as they arrive, finish, cancel, and recover after a
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -69,6 +70,8 @@ class RunService:
     # -- submit ---------------------------------------------------------------------------
 
     def submit(self, user: User, item: Item, raw_inputs: dict, schedule_id: int | None = None) -> Execution:
+        if schedule_id is not None:
+            raw_inputs = {**raw_inputs, **item.secrets_from(os.environ)}
         values = validate_inputs(item, raw_inputs, self.choices)
         secret_names = item.secret_names()
         needs_approval = item.approval.required > 0
