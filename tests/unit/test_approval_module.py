@@ -7,6 +7,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.day2ops.ahv.plugins.module_utils import _http
 from ansible_collections.day2ops.ahv.plugins.module_utils._app import AppClient, decisions
@@ -278,12 +279,15 @@ def test_outside_the_app_fails_closed_by_default(outside, app, capsys):
     assert app.requests == []
 
 
-def test_outside_the_app_approve_skips_with_a_warning(outside, app, capsys):
+def test_outside_the_app_approve_skips_with_a_warning(outside, app, capsys, monkeypatch):
+    # Recorded at the call: where a warning ends up (the result, or the controller's display once
+    # controller code is imported in this process) depends on the ansible-core version and import order.
+    warned = []
+    monkeypatch.setattr(AnsibleModule, "warn", lambda module, text: warned.append(text))
     failed, result = run_module(capsys, name="delete", reviewers=["alice"], outside_app="approve")
     assert not failed
     assert result["approved"] is True and result["skipped"] is True and result["status"] == "not_asked"
-    # ansible-core 2.19 returns warnings as summaries, earlier versions as strings.
-    assert "not started by the day2ops app" in json.dumps(result["warnings"])
+    assert any("not started by the day2ops app" in text for text in warned)
     assert app.requests == []
 
 
