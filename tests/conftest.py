@@ -33,6 +33,13 @@ def sim(sim_process: SimProcess) -> SimProcess:
     return sim_process
 
 
+@pytest.fixture
+def instant_tasks(sim: SimProcess) -> SimProcess:
+    """Prism tasks that end as they start, for tests that count changes and ids, not time."""
+    sim.control("POST", "tasks/timing", {"default_seconds": 0})
+    return sim
+
+
 @pytest.fixture(scope="module")
 def sshd(tmp_path_factory):
     """A real sshd on loopback that the patch steps reach over SSH."""

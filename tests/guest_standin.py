@@ -48,6 +48,14 @@ guest(sys.argv[1], "reboot", "POST")
     "boot-id": """
 print(guest(sys.argv[1])["boot_id"])
 """,
+    # A smoke test from inside the guest: exit 0 when its application answers healthy.
+    "app-health": """
+try:
+    state = guest(sys.argv[1], "health")
+except urllib.error.HTTPError as err:
+    sys.exit("application unhealthy: %s" % err.read().decode())
+print("application healthy at patch level %d" % state["patch_level"])
+""",
 }
 
 

@@ -104,6 +104,7 @@ def router(state: SimState) -> APIRouter:
             "clusters": len(state.clusters.clusters),
             "categories": len(state.categories.categories),
             "recovery_points": len(state.dataprotection.recovery_points),
+            "templates": len(state.templates.templates),
             "tasks": len(state.tasks.tasks),
             "replayed": state.replay.replayed,
             "clock": state.clock.iso(),

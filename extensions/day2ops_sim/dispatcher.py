@@ -16,7 +16,7 @@ from . import operations
 from .core import envelope
 from .core.errors import ApiError, bad_request, unauthorized, version_not_served
 from .core.replay import Recorded
-from .routes import clustermgmt, dataprotection, prism, vmm  # noqa: F401  (registers the handlers)
+from .routes import clustermgmt, dataprotection, prism, templates, vmm  # noqa: F401  (registers the handlers)
 from .routes.common import HANDLERS, Call, Reply
 from .state import SimState
 

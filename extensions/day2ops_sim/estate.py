@@ -1,8 +1,10 @@
 """The demo estate: a Prism Central, a production and a DR AHV cluster, Categories a real shop
 has, and VMs of realistic sizes. Deterministic from a seed: the same seed, the same extIds."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .backends.guests import Guest
+from .backends.templates import USER, VM_SOURCE
 from .core.clock import rfc3339
 from .core.ids import IdFactory
 
@@ -284,6 +286,52 @@ class Estate:
     clusters: list[dict]
     categories: list[dict]
     vms: list[dict]
+    # (Template, [(TemplateVersionSpec, captured guest), ...]) as the templates backend seeds them
+    templates: list[tuple[dict, list[tuple[dict, dict]]]] = field(default_factory=list)
+
+
+# Golden images the demo shop keeps as templates: (template, OS index, [(version, patch level)]); the
+# last version is the active one, the older ones stay deployable.
+TEMPLATES = [
+    ("rocky9-base", 0, [("2025.01", 3), ("2025.02", 4)]),
+    ("win2022-base", 2, [("2025.02", 7)]),
+]
+
+
+def demo_templates(factory: VmFactory, cluster: dict, created: float) -> list:
+    """The demo's templates, made after the VMs so that the VMs' extIds do not depend on them."""
+    out = []
+    stamp = rfc3339(created)
+    for name, os_index, versions in TEMPLATES:
+        template = {
+            "extId": factory.ids.uuid(),
+            "templateName": name,
+            "templateDescription": f"{OS_CHOICES[os_index][1]} golden image",
+            "createTime": stamp,
+            "updateTime": stamp,
+            "createdBy": dict(USER),
+            "updatedBy": dict(USER),
+        }
+        made = []
+        for index, (version_name, patch_level) in enumerate(versions):
+            vm = factory.vm(f"{name}-gold", cluster, power_state="OFF", os_index=os_index)
+            vm_id = vm.pop("extId")
+            vm.pop("host", None)
+            version = {
+                "extId": factory.ids.uuid(),
+                "versionName": version_name,
+                "versionDescription": f"{OS_CHOICES[os_index][1]}, patch level {patch_level}",
+                "vmSpec": vm,
+                "createTime": stamp,
+                "createdBy": dict(USER),
+                "versionSource": {"$objectType": VM_SOURCE, "extId": vm_id},
+                "versionSourceDiscriminator": VM_SOURCE,
+                "isActiveVersion": index == len(versions) - 1,
+                "isGcOverrideEnabled": True,
+            }
+            made.append((version, Guest(OS_CHOICES[os_index][1], patch_level).captured()))
+        out.append((template, made))
+    return out
 
 
 def demo_estate(ids: IdFactory, created: float, vm_count: int = 300) -> Estate:
@@ -331,7 +379,7 @@ def demo_estate(ids: IdFactory, created: float, vm_count: int = 300) -> Estate:
         env_tag = {"Production": "prd", "Staging": "stg", "Test": "tst", "Development": "dev"}[env]
         name = f"{DEPT_PREFIX[dept]}-{app}-{env_tag}-{tier.lower()}-{n:03d}"
         vms.append(factory.vm(name, prod, power_state=power, categories=cats, ngt=rng.random() < 0.7))
-    return Estate(clusters, categories, vms)
+    return Estate(clusters, categories, vms, demo_templates(factory, prod, created))
 
 
 def bulk_vms(

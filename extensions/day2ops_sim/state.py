@@ -10,6 +10,7 @@ from .backends.dataprotection import DataProtectionBackend
 from .backends.guests import GuestBackend
 from .backends.servicenow import ServiceNowBackend
 from .backends.tasks import TaskBackend
+from .backends.templates import TemplateBackend
 from .backends.vmm import VmmBackend
 from .core.clock import Clock
 from .core.faults import FaultPlan
@@ -50,6 +51,9 @@ class SimState:
         self.dataprotection = DataProtectionBackend(
             self.clock, self.ids, self.tasks, self.clusters, self.categories, self.vmm, self.guests
         )
+        self.templates = TemplateBackend(
+            self.clock, self.ids, self.tasks, self.clusters, self.vmm, self.guests
+        )
         self.servicenow = ServiceNowBackend(self.vmm, self.categories)
         self.backends = {
             "tasks": self.tasks,
@@ -58,6 +62,7 @@ class SimState:
             "vmm": self.vmm,
             "guests": self.guests,
             "dataprotection": self.dataprotection,
+            "templates": self.templates,
             "servicenow": self.servicenow,
         }
         self.reset(seed, vm_count)
@@ -79,6 +84,8 @@ class SimState:
             backend.reset()
         estate = demo_estate(self.ids, self.clock.now() - 86400 * 30, self.vm_count)
         self._load_entities(estate.clusters, estate.categories, estate.vms)
+        for template, versions in estate.templates:
+            self.templates.seed(template, versions)
 
     def _load_entities(self, clusters: list[dict], categories: list[dict], vms: list[dict]) -> None:
         for cluster in clusters:
@@ -105,6 +112,7 @@ class SimState:
             "categories": list(self.categories.categories),
             "vms": list(self.vmm.vms),
             "recoveryPoints": self.dataprotection.dump(),
+            "templates": self.templates.dump(),
             "guests": self.guests.dump(),
             "tasks": self.tasks.wire_all(),
         }
@@ -118,6 +126,7 @@ class SimState:
         )
         self.guests.load(snapshot.get("guests", {}))
         self.dataprotection.load(snapshot.get("recoveryPoints", []))
+        self.templates.load(snapshot.get("templates", []))
 
     def new_session(self) -> str:
         token = base64.urlsafe_b64encode(secrets.token_bytes(24)).decode().rstrip("=")

@@ -163,6 +163,39 @@ options:
     type: str
 """
 
+    # One template, by ext_id or by name (the module requires one of them).
+    TEMPLATE = r"""
+options:
+  ext_id:
+    description: The template's ext_id. Give O(ext_id) or O(name).
+    type: str
+  name:
+    description: The template's name. A name shared by several templates is an error that lists them.
+    type: str
+"""
+
+    # Changes to a VM's configuration made from a template version (Prism's VmConfigOverride). Each
+    # module that takes it says, in its own description of override, what the changes apply to.
+    TEMPLATE_OVERRIDE = r"""
+options:
+  override:
+    description: Changes to the VM configuration.
+    type: dict
+    suboptions:
+      num_sockets:
+        description: vCPU sockets.
+        type: int
+      num_cores_per_socket:
+        description: Cores per socket.
+        type: int
+      num_threads_per_core:
+        description: Threads per core.
+        type: int
+      memory_mib:
+        description: Memory in MiB.
+        type: int
+"""
+
     WAIT = r"""
 options:
   wait:

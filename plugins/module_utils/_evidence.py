@@ -22,6 +22,8 @@ _RECOVERY_POINT_KEYS = (
     "vm_recovery_point_ext_ids",
 )
 _MIGRATION_KEYS = ("plan_uuid", "workload_uuid", "source_vm_id", "source_vm_name", "target_vm_ext_id")
+# Entities with no evidence field of their own (templates, their versions): kept as plain ext_ids.
+_ENTITY_KEYS = ("ext_id", "ext_ids", "version_ext_id")
 _EXT_ID_FIELD = {
     "recovery_point": "recovery_point_ext_ids",
     "vm": "vm_ext_ids",
@@ -60,7 +62,7 @@ def _walk(value, found, depth):
             _add(found, "recovery_point_ext_ids", item)
         elif key in _MIGRATION_KEYS and isinstance(item, str):
             found["migration"].setdefault(key, item)
-        elif key in ("ext_id", "ext_ids"):
+        elif key in _ENTITY_KEYS:
             _add(found, "ext_ids", item)
         elif isinstance(item, (dict, list)) and key not in ("invocation", "diff"):
             _walk(item, found, depth + 1)

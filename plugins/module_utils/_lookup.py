@@ -35,6 +35,16 @@ def pick_one(kind, name, matches, label=lambda m: m.get("extId")):
     )
 
 
+def unless_gone(read, required=True):
+    """`read()`'s answer, or None when the entity is gone (404) and not `required`."""
+    try:
+        return read()
+    except ApiError as err:
+        if err.status == 404 and not required:
+            return None
+        raise
+
+
 def find_vm(client, ext_id=None, name=None):
     if ext_id:
         vm, _etag = client.get("vmm", VMS + "/{0}", ext_id, action="read VM %s" % ext_id)
@@ -61,10 +71,14 @@ def find_cluster(client, ext_id=None, name=None):
     return pick_one("cluster", name, list_clusters(client, "name eq %s" % odata_quote(name)))
 
 
+def is_ext_id(value):
+    """Whether a value given as "name or ext_id" is UUID-shaped, so taken as the ext_id."""
+    return [len(p) for p in str(value).split("-")] == [8, 4, 4, 4, 12]
+
+
 def cluster_ext_id(client, name_or_ext_id):
-    """A cluster given either way, as its ext_id (a UUID-shaped value is taken as the ext_id)."""
-    parts = str(name_or_ext_id).split("-")
-    if [len(p) for p in parts] == [8, 4, 4, 4, 12]:
+    """A cluster given either way, as its ext_id."""
+    if is_ext_id(name_or_ext_id):
         return name_or_ext_id
     return find_cluster(client, name=name_or_ext_id)["extId"]
 

@@ -27,7 +27,7 @@ CONNECTION_SPEC = dict(
     concurrency=dict(type="int", default=8),
     api_versions=dict(type="dict", options=dict((ns, dict(type="str")) for ns in NAMESPACES)),
 )
-# One VM, by ext_id or by name, never both.
+# One entity (a VM, a template), by ext_id or by name, never both.
 VM_SPEC = dict(ext_id=dict(type="str"), name=dict(type="str"))
 VM_CHOICE = dict(required_one_of=[("ext_id", "name")], mutually_exclusive=[("ext_id", "name")])
 WAIT_SPEC = dict(

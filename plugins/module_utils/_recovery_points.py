@@ -13,7 +13,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
-from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import pick_one
+from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import pick_one, unless_gone
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism import odata_quote, parse_time
 
 RECOVERY_POINTS = "config/recovery-points"
@@ -172,12 +172,7 @@ def replica_mismatch(replica, location_agnostic_id, cluster_ext_id=None):
 def find(client, ext_id=None, name=None, vm_ext_id=None, required=True):
     """The one recovery point an ext_id, or a name (optionally of a VM), designates; None if absent."""
     if ext_id:
-        try:
-            return read(client, ext_id)[0]
-        except ApiError as err:
-            if err.status == 404 and not required:
-                return None
-            raise
+        return unless_gone(lambda: read(client, ext_id)[0], required)
     clauses = ["name eq %s" % odata_quote(name)]
     if vm_ext_id:
         clauses.append(for_vm_filter(vm_ext_id))

@@ -247,3 +247,23 @@ def ngt_ready(vm):
     """Whether guest actions (guest shutdown and reboot) can reach the VM through Nutanix Guest Tools."""
     tools = vm.get("guestTools") or {}
     return bool(tools.get("isInstalled") and tools.get("isEnabled") and tools.get("isReachable"))
+
+
+def ensure_power(client, vm_ext_id, state, label, timeout):
+    """Power a VM on or off (`state` ON or OFF) unless it is so already, and wait for it; the task
+    ext_id, or None when nothing was needed."""
+    verb = "power-on" if state == "ON" else "power-off"
+    _vm, _decision, task_ext_id = client.change_fresh(
+        "vmm",
+        VMS + "/{0}",
+        vm_ext_id,
+        action=label,
+        decide=lambda vm: (
+            None
+            if vm.get("powerState") == state
+            else ("POST", "vmm", VMS + "/{0}/$actions/" + verb, (vm_ext_id,), None)
+        ),
+    )
+    if task_ext_id:
+        client.wait_task(task_ext_id, timeout, label)
+    return task_ext_id

@@ -148,24 +148,7 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points impor
     read,
     vm_point,
 )
-
-
-def power_on(module, client, vm_ext_id, label):
-    """Power a VM on if it is off; the task ext_id, or None when it was on already."""
-    _vm, _decision, task_ext_id = client.change_fresh(
-        "vmm",
-        VMS + "/{0}",
-        vm_ext_id,
-        action=label,
-        decide=lambda vm: (
-            None
-            if vm.get("powerState") == "ON"
-            else ("POST", "vmm", VMS + "/{0}/$actions/power-on", (vm_ext_id,), None)
-        ),
-    )
-    if task_ext_id:
-        client.wait_task(task_ext_id, module.params["timeout"], label)
-    return task_ext_id
+from ansible_collections.day2ops.ahv.plugins.module_utils._vms import ensure_power
 
 
 def revert(module, client, result):
@@ -200,9 +183,8 @@ def revert(module, client, result):
     try:
         client.wait_task(task_ext_id, params["timeout"], label)
         if was_on and params["power_on"] is not False:
-            started = power_on(
-                module, client, vm["extId"], "power on VM '%s' after its revert" % vm.get("name")
-            )
+            label = "power on VM '%s' after its revert" % vm.get("name")
+            started = ensure_power(client, vm["extId"], "ON", label, params["timeout"])
             if started:
                 result["task_ext_ids"].append(started)
     except ApiError as err:
@@ -272,7 +254,9 @@ def restore(module, client, result):
     result.update(vm_ext_ids=new_ids, vm_ext_id=new_ids[0] if new_ids else None)
     if params["power_on"]:
         for new_id in new_ids:
-            started = power_on(module, client, new_id, "power on restored VM %s" % new_id)
+            started = ensure_power(
+                client, new_id, "ON", "power on restored VM %s" % new_id, params["timeout"]
+            )
             if started:
                 result["task_ext_ids"].append(started)
     return True, result

@@ -71,7 +71,7 @@ vm:
 """
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
-from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import VMS, find_vm
+from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import VMS, find_vm, unless_gone
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import WAIT_SPEC, PrismModule
 
 
@@ -84,12 +84,7 @@ def ensure(module):
             "the VM must be given by ext_id; a name can match another VM",
             hint="find its ext_id with day2ops.ahv.vm_info and pass ext_id",
         )
-    try:
-        vm = find_vm(client, ext_id=ext_id)
-    except ApiError as err:
-        if err.status != 404:
-            raise
-        vm = None
+    vm = unless_gone(lambda: find_vm(client, ext_id=ext_id), required=False)
     result = dict(ext_id=ext_id, task_ext_id=None, vm=vm)
     if module.diff:
         shown = dict(ext_id=ext_id, name=vm.get("name"), power_state=vm.get("powerState")) if vm else {}

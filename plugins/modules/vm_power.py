@@ -99,7 +99,7 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import (
     WAIT_SPEC,
     PrismModule,
 )
-from ansible_collections.day2ops.ahv.plugins.module_utils._vms import ngt_ready
+from ansible_collections.day2ops.ahv.plugins.module_utils._vms import ensure_power, ngt_ready
 
 # state -> (states that need no action, resulting power state)
 TARGET = {
@@ -173,21 +173,10 @@ def ensure(module):
             "Guest shutdown of '%s' did not complete (%s); powering it off." % (name, err.message)
         )
         power_off = "power off VM '%s' (%s)" % (name, ext_id)
-        forced = client.change_fresh(
-            "vmm",
-            VMS + "/{0}",
-            ext_id,
-            action=power_off,
-            decide=lambda c: (
-                None
-                if c.get("powerState") == "OFF"
-                else ("POST", "vmm", VMS + "/{0}/$actions/power-off", (ext_id,), None)
-            ),
-        )[2]
+        forced = ensure_power(client, ext_id, "OFF", power_off, params["timeout"])
         if forced:
             result["task_ext_ids"].append(forced)
             result.update(task_ext_id=forced, forced_off=True)
-            client.wait_task(forced, params["timeout"], power_off)
     result["vm"], _etag = client.get("vmm", VMS + "/{0}", ext_id, action=label)
     result["power_state"] = result["vm"].get("powerState")
     return True, result

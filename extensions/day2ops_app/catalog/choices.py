@@ -8,6 +8,7 @@ import time
 from day2ops_app.settings import Settings
 
 CACHE_SECONDS = 30.0
+FRESH_SOURCES = frozenset({"recovery_points", "template_versions"})
 
 
 class ChoicesUnavailable(Exception):
@@ -20,6 +21,10 @@ class PrismChoices:
         self._client = None
         self._cache: dict[tuple, tuple[float, list[dict]]] = {}
         self._lock = threading.Lock()
+
+    def client(self):
+        """The collection's Prism client, configured from the app's settings (one per app)."""
+        return self._prism()
 
     def _prism(self):
         from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PrismClient
@@ -57,12 +62,14 @@ class PrismChoices:
             values = self._read(source, key, vm, odata)
         except ApiError as error:
             raise ChoicesUnavailable(str(error)) from None
-        with self._lock:
-            self._cache[cache_key] = (time.monotonic(), values)
+        # A recovery point taken a moment ago must be offered at once; the other lists change slowly.
+        if source not in FRESH_SOURCES:
+            with self._lock:
+                self._cache[cache_key] = (time.monotonic(), values)
         return values
 
     def _read(self, source, key, vm, odata):
-        from ansible_collections.day2ops.ahv.plugins.module_utils import _lookup
+        from ansible_collections.day2ops.ahv.plugins.module_utils import _lookup, _templates
         from ansible_collections.day2ops.ahv.plugins.module_utils._prism import odata_quote
 
         client = self._prism()
@@ -106,5 +113,20 @@ class PrismChoices:
                     "label": f"{p.get('name') or p['extId']} ({p.get('creationTime', '')[:16]})",
                 }
                 for p in points
+            ]
+        if source == "templates":
+            templates = _templates.list_templates(client, order_by="templateName")
+            return [{"value": t["extId"], "label": t.get("templateName") or t["extId"]} for t in templates]
+        if source == "template_versions":
+            # No template chosen yet, or one Prism does not know: nothing to offer, and no outage.
+            versions = (vm and _lookup.unless_gone(lambda: _templates.versions(client, vm), False)) or []
+            # Newest first, the active one marked: a rollback picks the one before it.
+            return [
+                {
+                    "value": v["extId"],
+                    "label": (v.get("versionName") or v["extId"])
+                    + (" (active)" if v.get("isActiveVersion") else ""),
+                }
+                for v in reversed(versions)
             ]
         raise ChoicesUnavailable(f"unknown choices source {source}")

@@ -12,7 +12,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 InputType = Literal["string", "integer", "boolean", "choice", "multi_choice", "secret"]
-ChoiceSource = Literal["clusters", "category_values", "vms", "recovery_points"]
+ChoiceSource = Literal[
+    "clusters", "category_values", "vms", "recovery_points", "templates", "template_versions"
+]
 NAME = r"^[a-z][a-z0-9_]*$"
 
 
@@ -26,6 +28,9 @@ class ChoicesFrom(Strict):
     source: ChoiceSource
     key: str | None = Field(None, description="category_values: the Category key, e.g. Department")
     vm_input: str | None = Field(None, description="recovery_points: the input that names the VM")
+    template_input: str | None = Field(
+        None, description="template_versions: the input that names the template"
+    )
     filter: str | None = Field(None, description="vms: an OData $filter narrowing the list")
 
     @model_validator(mode="after")
@@ -34,6 +39,14 @@ class ChoicesFrom(Strict):
             raise ValueError("choices_from.key: name the Category key whose values are the choices")
         if self.source == "recovery_points" and not self.vm_input:
             raise ValueError("choices_from.vm_input: name the input that picks the VM")
+        if self.source == "template_versions":
+            if not self.template_input:
+                raise ValueError("choices_from.template_input: name the input that picks the template")
+            if self.vm_input not in (None, self.template_input):
+                raise ValueError("choices_from.vm_input: template_versions depend on template_input only")
+            # Forms and the choices endpoint pass the value of the one input a source depends on as
+            # vm_input (`?vm=`): the template's ext_id rides there for its versions.
+            self.vm_input = self.template_input
         return self
 
 
@@ -105,6 +118,8 @@ class Item(Strict):
     access: Access = Access()
     approval: ApprovalPolicy = ApprovalPolicy()
     inventory: InventorySpec | None = None
+    # For items whose playbook picks its VMs itself (no generated inventory): the form's preview.
+    scope: InventorySpec | None = None
     extra_vars: dict[str, Any] = {}
     destructive: bool = False
 
@@ -115,8 +130,9 @@ class Item(Strict):
             raise ValueError("inputs: each name once")
         for i in self.inputs:
             if i.choices_from and i.choices_from.vm_input and i.choices_from.vm_input not in names:
+                field = "template_input" if i.choices_from.template_input else "vm_input"
                 raise ValueError(
-                    f"{i.name}: choices_from.vm_input {i.choices_from.vm_input!r} is not an input"
+                    f"{i.name}: choices_from.{field} {i.choices_from.vm_input!r} is not an input"
                 )
         return self
 

@@ -51,6 +51,8 @@ class Task:
     completed: float | None = None
     completion_details: dict[str, str] = field(default_factory=dict)
     errors: list[ApiError] = field(default_factory=list)
+    parent: str | None = None
+    subtasks: list[str] = field(default_factory=list)
 
     def progress(self, now: float) -> int:
         if self.status in TERMINAL:
@@ -77,13 +79,22 @@ class Task:
             "progressPercentage": self.progress(now),
             "entitiesAffected": [e.wire() for e in self.entities],
             "numberOfEntitiesAffected": len(self.entities),
-            "subTasks": [],
-            "numberOfSubtasks": 0,
+            "subTasks": [
+                {"extId": sub, "rel": "subtask", "$objectType": "prism.v4.config.TaskReferenceInternal"}
+                for sub in self.subtasks
+            ],
+            "numberOfSubtasks": len(self.subtasks),
             "isCancelable": False,
             "isBackgroundTask": False,
             "ownedBy": {**ADMIN, "$objectType": "prism.v4.config.OwnerReference"},
             "clusterExtIds": list(self.cluster_ext_ids),
         }
+        if self.parent is not None:
+            out["parentTask"] = {
+                "extId": self.parent,
+                "rel": "parent",
+                "$objectType": "prism.v4.config.TaskReferenceInternal",
+            }
         if status != "QUEUED":
             out["startedTime"] = rfc3339(self.started)
         if self.completed is not None:
@@ -146,11 +157,16 @@ class TaskBackend:
         entities: list[EntityRef],
         effect: Effect | None,
         cluster_ext_ids: list[str] | None = None,
+        *,
+        ext_id: str | None = None,
+        parent: str | None = None,
+        seconds: float | None = None,
+        failure: ApiError | None = None,
     ) -> Task:
         now = self.clock.now()
-        duration = max(self.timing.seconds(operation), 0.0)
+        duration = max(self.timing.seconds(operation) if seconds is None else seconds, 0.0)
         task = Task(
-            ext_id=self.ids.task_id(),
+            ext_id=ext_id or self.ids.task_id(),
             operation=operation,
             description=description,
             entities=entities,
@@ -159,14 +175,65 @@ class TaskBackend:
             started=now + duration * self.timing.queued_share,
             completes=now + duration,
             effect=effect,
+            injected_failure=failure,
+            parent=parent,
         )
         pending = self.fail_next.get(operation)
-        if pending:
+        if pending and failure is None:
             task.injected_failure = pending.pop(0)
         self.tasks[task.ext_id] = task
         heapq.heappush(self._due, (task.completes, next(self._seq), task.ext_id))
         if duration == 0:
             self.tick()
+        return task
+
+    def submit_with_subtasks(
+        self,
+        operation: str,
+        description: str,
+        entities: list[EntityRef],
+        subtasks: list[tuple[str, str, list[EntityRef], Effect]],
+        cluster_ext_ids: list[str] | None = None,
+    ) -> Task:
+        """A task that runs as subtasks (`(operation, description, entities, effect)` each), as Prism's
+        template deploy does: one subtask per VM, the VMs named only in the subtasks' entities.
+
+        The subtasks end with their parent, just before it, and the parent fails when any of them did.
+        A failure injected into the parent's operation fails every subtask too, so nothing is half made.
+        """
+        pending = self.fail_next.get(operation)
+        failure = pending.pop(0) if pending else None
+        seconds = self.timing.seconds(operation)
+        # Reserved first so that each subtask can name its parent; submitted last, so that at the same
+        # completion time the subtasks (pushed first) finish first.
+        parent_id = self.ids.task_id()
+        children = [
+            self.submit(
+                op, desc, ents, effect, cluster_ext_ids, parent=parent_id, seconds=seconds, failure=failure
+            )
+            for op, desc, ents, effect in subtasks
+        ]
+
+        def effect():
+            failed = [c for c in children if c.status != "SUCCEEDED"]
+            if failed:
+                reasons = "; ".join(e.message for c in failed for e in c.errors)
+                raise ApiError(
+                    500, f"{len(failed)} of {len(children)} subtask(s) failed: {reasons}", "SIM-50201"
+                )
+            return None
+
+        task = self.submit(
+            operation,
+            description,
+            entities,
+            effect,
+            cluster_ext_ids,
+            ext_id=parent_id,
+            seconds=seconds,
+            failure=failure,
+        )
+        task.subtasks = [c.ext_id for c in children]
         return task
 
     def tick(self) -> None:

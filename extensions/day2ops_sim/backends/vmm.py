@@ -40,6 +40,8 @@ UPDATABLE = (
     "ownershipInfo",
 )
 POSITIVE_INTS = ("numSockets", "numCoresPerSocket", "numThreadsPerCore", "memorySizeBytes")
+# What a clone or a template deployment may override in the copy it makes (beside the name and NICs).
+SHAPE_OVERRIDES = (*POSITIVE_INTS, "guestCustomization")
 MACHINE_TYPES = ("PC", "PSERIES", "Q35")
 
 # action -> (task operation, description, states it may start from, resulting state, needs NGT)
@@ -55,7 +57,7 @@ POWER = {
 }
 
 
-def _ints(spec: dict, prefix: str = "") -> None:
+def check_positive_ints(spec: dict, prefix: str = "") -> None:
     for name in POSITIVE_INTS:
         if (
             name in spec
@@ -67,7 +69,7 @@ def _ints(spec: dict, prefix: str = "") -> None:
             )
 
 
-def _name(spec: dict, required: bool, prefix: str = "") -> None:
+def check_name(spec: dict, required: bool, prefix: str = "") -> None:
     name = spec.get("name")
     if name is None and not required:
         return
@@ -128,8 +130,8 @@ class VmmBackend:
 
     # -- create / update / delete ------------------------------------------------------------
     def create(self, spec: dict) -> Task:
-        _name(spec, required=True)
-        _ints(spec)
+        check_name(spec, required=True)
+        check_positive_ints(spec)
         cluster_ref = (spec.get("cluster") or {}).get("extId")
         if not cluster_ref:
             raise bad_request(
@@ -214,8 +216,8 @@ class VmmBackend:
     def update(self, ext_id: str, spec: dict, if_match: str | None) -> Task:
         vm = self.get(ext_id)
         self.vms.check_if_match(ext_id, if_match)
-        _name(spec, required=False)
-        _ints(spec)
+        check_name(spec, required=False)
+        check_positive_ints(spec)
         if "machineType" in spec and spec["machineType"] not in MACHINE_TYPES:
             raise bad_request(NS, f"'machineType' must be one of {', '.join(MACHINE_TYPES)}.", "machineType")
         changes = {k: copy.deepcopy(spec[k]) for k in UPDATABLE if k in spec and spec[k] is not None}
@@ -297,21 +299,12 @@ class VmmBackend:
         source = self.get(ext_id)
         self.vms.check_if_match(ext_id, if_match)
         params = params or {}
-        _name(params, required=False)
-        _ints(params)
+        check_name(params, required=False)
+        check_positive_ints(params)
         new_id = self.ids.uuid()
         name = params.get("name") or f"{source['name']}-clone"
         seed = {
-            k: copy.deepcopy(params[k])
-            for k in (
-                "numSockets",
-                "numCoresPerSocket",
-                "numThreadsPerCore",
-                "memorySizeBytes",
-                "bootConfig",
-                "guestCustomization",
-            )
-            if params.get(k) is not None
+            k: copy.deepcopy(params[k]) for k in (*SHAPE_OVERRIDES, "bootConfig") if params.get(k) is not None
         }
 
         def effect():
@@ -349,6 +342,24 @@ class VmmBackend:
         if vm.get("guestTools"):
             vm["guestTools"]["isReachable"] = False
         return vm
+
+    def add_deployed(self, ext_id: str, spec: dict, cluster_ext_id: str, override: dict) -> dict:
+        """A VM deployed from a template version's vmSpec: new identity, disks and MACs, powered off,
+        no IP until the guest is given one, and the deployment's overrides applied."""
+        nics = override.get("nics")
+        vm = self._copy_of(spec, ext_id, spec.get("nics") if nics is None else nics, keep_ips=False)
+        vm["cluster"] = {"extId": cluster_ext_id}
+        vm.update(
+            {k: copy.deepcopy(override[k]) for k in ("name", *SHAPE_OVERRIDES) if override.get(k) is not None}
+        )
+        return self.vms.add(vm)
+
+    def spec_of(self, vm: dict) -> dict:
+        """What a template version keeps of a VM: its configuration, not its identity or placement."""
+        spec = copy.deepcopy(vm)
+        for key in ("extId", "host", "links", "source"):
+            spec.pop(key, None)
+        return spec
 
     def add_restored(self, ext_id: str, saved: dict, cluster_ext_id: str, spec: dict) -> dict:
         """A VM restored from a recovery point: a copy of the captured one, IPs kept, overrides applied."""

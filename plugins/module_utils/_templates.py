@@ -1,0 +1,176 @@
+# -*- coding: utf-8 -*-
+# Copyright: day2ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to day2ops.ahv: other collections must not import it; it changes without notice.
+
+AHV VM templates (vmm v4 C(content/templates)): lookups of templates and their versions by name or
+ext_id, changes sent with the template's fresh ETag (Prism guards versions with it too), the VMs a
+deployment made (named only in its subtasks), and the summaries the template modules return.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
+from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import is_ext_id, pick_one, unless_gone
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism import affected, odata_quote
+
+TEMPLATES = "content/templates"
+TEMPLATE = TEMPLATES + "/{0}"
+VERSIONS = TEMPLATE + "/versions"
+TEMPLATE_REL = "vmm:content:template"
+VM_REL = "vmm:ahv:config:vm"
+VM_SOURCE = "vmm.v4.content.TemplateVmReference"
+VERSION_SOURCE = "vmm.v4.content.TemplateVersionReference"
+# The module option `override` and the VmConfigOverride fields it sets; memory is given in MiB.
+OVERRIDE_SPEC = dict(
+    num_sockets=dict(type="int"),
+    num_cores_per_socket=dict(type="int"),
+    num_threads_per_core=dict(type="int"),
+    memory_mib=dict(type="int"),
+)
+_OVERRIDE_FIELDS = dict(
+    num_sockets="numSockets",
+    num_cores_per_socket="numCoresPerSocket",
+    num_threads_per_core="numThreadsPerCore",
+)
+
+
+def read(client, ext_id):
+    """(template, etag)."""
+    return client.get("vmm", TEMPLATE, ext_id, action="read template %s" % ext_id)
+
+
+def list_templates(client, odata_filter=None, order_by=None, limit=None):
+    params = {}
+    if odata_filter:
+        params["$filter"] = odata_filter
+    if order_by:
+        params["$orderby"] = order_by
+    return client.list("vmm", TEMPLATES, action="list templates", params=params, limit=limit)
+
+
+def find(client, ext_id=None, name=None, required=True):
+    """The template an ext_id or a name designates; None when it is absent and not `required`."""
+    if ext_id:
+        return unless_gone(lambda: read(client, ext_id)[0], required)
+    matches = list_templates(client, "templateName eq %s" % odata_quote(name))
+    if not matches and not required:
+        return None
+    return pick_one(
+        "template", name, matches, lambda t: "%s (updated %s)" % (t["extId"], t.get("updateTime"))
+    )
+
+
+def versions(client, template_ext_id, odata_filter=None):
+    """The template's versions, oldest first."""
+    params = {"$orderby": "createTime"}
+    if odata_filter:
+        params["$filter"] = odata_filter
+    return client.list(
+        "vmm",
+        VERSIONS,
+        template_ext_id,
+        action="list the versions of template %s" % template_ext_id,
+        params=params,
+    )
+
+
+def find_version(client, template, version, required=True):
+    """A version of `template` given by name or ext_id; None when it is absent and not `required`."""
+    label = "template '%s'" % template.get("templateName")
+    if is_ext_id(version):
+        matches = [v for v in versions(client, template["extId"]) if v.get("extId") == version]
+    else:
+        matches = versions(client, template["extId"], "versionName eq %s" % odata_quote(version))
+    if not matches and not required:
+        return None
+    if not matches:
+        raise ApiError(
+            "find version '%s' of %s" % (version, label),
+            "the template has no such version",
+            status=404,
+            hint="list its versions with day2ops.ahv.template_info versions=true",
+        )
+    return pick_one(
+        "version of %s" % label,
+        version,
+        matches,
+        lambda v: "%s (created %s)" % (v["extId"], v.get("createTime")),
+    )
+
+
+def active_version(template):
+    return template.get("templateVersionSpec") or {}
+
+
+def override(options):
+    """The VmConfigOverride of the module option `override` (memory in MiB)."""
+    out = {}
+    for option, field in _OVERRIDE_FIELDS.items():
+        if (options or {}).get(option) is not None:
+            out[field] = options[option]
+    if (options or {}).get("memory_mib") is not None:
+        out["memorySizeBytes"] = options["memory_mib"] * 1024 * 1024
+    return out
+
+
+def change(client, template_ext_id, label, decide):
+    """A template change sent with the template's fresh ETag; `decide(template)` returns
+    (method, path, path_args, body), or None when a re-read after a 412 shows it is not needed.
+    Returns the task ext_id, or None."""
+
+    def fresh(template):
+        decision = decide(template)
+        return decision and (decision[0], "vmm", decision[1], decision[2], decision[3])
+
+    return client.change_fresh("vmm", TEMPLATE, template_ext_id, action=label, decide=fresh)[2]
+
+
+def deployed_vm_ext_ids(client, task, action):
+    """The VMs a deploy task made. Prism names them in the subtasks (one per VM), not in the task."""
+    subtasks = subtask_ext_ids(task)
+    found = []
+    for subtask in client.tasks(subtasks, action) if subtasks else []:
+        found.extend(affected(subtask, VM_REL))
+    return found or affected(task, VM_REL)
+
+
+def subtask_ext_ids(task):
+    return [s.get("extId") for s in task.get("subTasks") or [] if s.get("extId")]
+
+
+def version_summary(version):
+    """The same keys for every version a module returns; the raw TemplateVersionSpec under `version`."""
+    source = version.get("versionSource") or {}
+    vm = version.get("vmSpec") or {}
+    sockets, cores = vm.get("numSockets"), vm.get("numCoresPerSocket")
+    memory = vm.get("memorySizeBytes")
+    return dict(
+        ext_id=version.get("extId"),
+        name=version.get("versionName"),
+        description=version.get("versionDescription"),
+        active=bool(version.get("isActiveVersion")),
+        create_time=version.get("createTime"),
+        source_vm_ext_id=source.get("extId") if source.get("$objectType") == VM_SOURCE else None,
+        source_version_ext_id=source.get("versionId"),
+        cluster_ext_id=(vm.get("cluster") or {}).get("extId"),
+        vcpus=sockets * cores * (vm.get("numThreadsPerCore") or 1) if sockets and cores else None,
+        memory_mib=memory // (1024 * 1024) if memory is not None else None,
+        version=version,
+    )
+
+
+def summary(template):
+    """The same keys for every template a module returns; the raw Template under `template`."""
+    active = active_version(template)
+    return dict(
+        ext_id=template.get("extId"),
+        name=template.get("templateName"),
+        description=template.get("templateDescription"),
+        active_version_ext_id=active.get("extId"),
+        active_version_name=active.get("versionName"),
+        guest_update_vm_ext_id=(template.get("guestUpdateStatus") or {}).get("deployedVmReference"),
+        create_time=template.get("createTime"),
+        update_time=template.get("updateTime"),
+        template=template,
+    )
