@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 COLLECTIONS := collections
 SIM_PORT ?= 9440
+APP_PORT ?= 8080
 SIM_VMS ?= 300
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-patch test venv collection unit contract integration app ruff sanity lint bench clean
+.PHONY: demo demo-patch test venv collection unit contract integration app browser ruff sanity lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,20 +25,16 @@ collection: $(STAMP)
 
 demo: collection
 	@echo
-	@echo "  Prism Central simulator:  https://127.0.0.1:$(SIM_PORT)   (self-signed certificate)"
-	@echo "  login:                    admin / Nutanix.123   or header X-ntnx-api-key: day2ops-demo-api-key"
-	@echo "  try:  curl -k -u admin:Nutanix.123 'https://127.0.0.1:$(SIM_PORT)/api/vmm/v4.0/ahv/config/vms?\$$limit=1'"
-	@echo "  control API:              https://127.0.0.1:$(SIM_PORT)/_sim/state      (Ctrl-C stops the demo)"
-	@echo "  for the collection:       export NUTANIX_HOST=127.0.0.1 NUTANIX_PORT=$(SIM_PORT) NUTANIX_USERNAME=admin \\"
-	@echo "                              NUTANIX_PASSWORD=Nutanix.123 NUTANIX_CA_PATH=$(CURDIR)/.demo/sim/sim-cert.pem"
-	@echo
-	$(BIN)/day2ops sim --port $(SIM_PORT) --vm-count $(SIM_VMS) --control --cert-dir .demo/sim --log-level info
+	@echo "  Starting the Prism Central simulator and the self-service app with demo users (loopback only)."
+	@echo "  for the collection:  export NUTANIX_HOST=127.0.0.1 NUTANIX_PORT=$(SIM_PORT) NUTANIX_USERNAME=admin \\"
+	@echo "                         NUTANIX_PASSWORD=Nutanix.123 NUTANIX_CA_PATH=$(CURDIR)/.demo/sim/sim-cert.pem"
+	$(BIN)/day2ops demo --port $(APP_PORT) --sim-port $(SIM_PORT) --vm-count $(SIM_VMS) --dir .demo
 
 # With `make demo` running: playbooks/safe_patch.yml over HR's test app tier, one VM made to break.
 demo-patch: collection
 	$(BIN)/python tests/safe_patch_lab.py --port $(SIM_PORT) --ca .demo/sim/sim-cert.pem --break hr-portal-tst-app-141
 
-test: $(STAMP) ruff unit contract integration app sanity lint
+test: $(STAMP) ruff unit contract integration app browser sanity lint
 
 ruff: $(STAMP)
 	$(BIN)/ruff check .
@@ -55,6 +52,10 @@ integration: $(STAMP)
 # The self-service app as a real process: runs, approvals, schedules, the store on SQLite and PostgreSQL.
 app: $(STAMP)
 	$(BIN)/pytest tests/app $(PYTEST_ARGS)
+
+# The UI in Debian's headless Chromium, driven by Playwright (executable_path), against app and simulator.
+browser: $(STAMP)
+	$(BIN)/pytest tests/browser $(PYTEST_ARGS)
 
 sanity: $(STAMP)
 	scripts/sanity.sh $(VENV)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+import yaml
 from sim_process import PASSWORD, USERNAME, SimProcess, free_port
 
 BIN = Path(sys.executable).parent
@@ -164,6 +165,26 @@ def start_app(sim: SimProcess, workdir: Path, db_url: str, users: bool = True, *
 
 
 TEST_CATALOG = {
-    "catalog_dir": Path(__file__).resolve().parent / "catalog",
-    "playbook_dir": Path(__file__).resolve().parent / "playbooks",
+    "catalog_dir": Path(__file__).resolve().parent / "app" / "catalog",
+    "playbook_dir": Path(__file__).resolve().parent / "app" / "playbooks",
 }
+
+
+def start_patch_lab_app(sim: SimProcess, sshd, workdir: Path, **settings) -> AppProcess:
+    """The app set up to run the shipped safe_patch item for real: the lab's stand-ins and probe as site
+    vars, every VM reached through the loopback sshd."""
+    from safe_patch_lab import Prism, lab_host_vars, lab_variables
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    site = workdir / "site.yml"
+    site.write_text(yaml.safe_dump(lab_variables(Prism(sim.host, sim.port, sim.cert_path), workdir / "lab")))
+    hosts = workdir / "hosts.yml"
+    hosts.write_text(yaml.safe_dump(lab_host_vars(sshd)))
+    return start_app(
+        sim,
+        workdir,
+        f"sqlite:///{workdir / 'audit.db'}",
+        site_vars_file=site,
+        inventory_vars_file=hosts,
+        **settings,
+    )

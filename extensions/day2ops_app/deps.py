@@ -61,6 +61,18 @@ def _authenticate(request: Request) -> User:
         return user
 
 
+def session_csrf(request: Request) -> str | None:
+    """The CSRF token of the browser session in the cookie, for pages and /api/auth/me."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    with request.app.state.db.session() as session:
+        web = session.scalars(
+            select(WebSession).where(WebSession.token_sha256 == digest(cookie))
+        ).one_or_none()
+        return web.csrf_token if web else None
+
+
 def require_role(*roles: str):
     def check(user: Annotated[User, Depends(current_user)]) -> User:
         if not set(roles) & set(user.roles):

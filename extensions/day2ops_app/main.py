@@ -10,6 +10,8 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
 
 from day2ops_app.approvals import ApprovalService
 from day2ops_app.auth_first import AuthFirst
@@ -19,7 +21,7 @@ from day2ops_app.collection import importable
 from day2ops_app.db.engine import Database
 from day2ops_app.db.migrate import upgrade
 from day2ops_app.db.tables import User
-from day2ops_app.routers import approvals, audit, auth, catalog, runs, schedules
+from day2ops_app.routers import approvals, audit, auth, catalog, reports, runs, schedules, ui
 from day2ops_app.runs.service import RunService
 from day2ops_app.schedules import Scheduler
 from day2ops_app.settings import Settings
@@ -93,8 +95,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(AuthFirst)
-    for module in (auth, catalog, runs, approvals, audit, schedules):
+    for module in (auth, catalog, runs, approvals, audit, schedules, reports, ui):
         app.include_router(module.router)
+    app.state.templates = Jinja2Templates(directory=settings.ui_dir / "templates")
+    app.mount("/ui/static", StaticFiles(directory=settings.ui_dir / "static"), name="static")
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict:

@@ -17,6 +17,7 @@ from croniter import croniter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from day2ops_app.audit import store
 from day2ops_app.db.engine import Database
 from day2ops_app.db.tables import Schedule, ScheduleFire, User
 
@@ -83,6 +84,27 @@ class Scheduler:
                 started.append(execution_id)
         return started
 
+    def _refused(self, schedule: Schedule, error: Exception) -> str:
+        """A fire that could not start a run (owner disabled, item gone, inputs no longer valid) is
+        still an execution in the audit record: failed, with the reason."""
+        with self.db.session() as session:
+            execution = store.create_execution(
+                session,
+                source="schedule",
+                item_id=schedule.item_id,
+                playbook="",
+                operator=schedule.owner,
+                inputs=schedule.inputs,
+                schedule_id=schedule.id,
+                status="queued",
+                instance_id=self.instance_id,
+                reason=f"schedule {schedule.id}",
+            )
+            store.transition(
+                session, execution, "failed", "day2ops", f"the schedule could not start it: {error}"
+            )
+            return execution.id
+
     def _fire_once(self, schedule_id: int, due_at: datetime, now: datetime) -> str | None:
         try:
             with self.db.session() as session:
@@ -118,7 +140,7 @@ class Scheduler:
             execution_id = self.fire(schedule, owner)
         except Exception as error:
             log.error("schedule %s could not start: %s", schedule.name, error)
-            return None
+            execution_id = self._refused(schedule, error)
         with self.db.session() as session:
             session.get(Schedule, schedule_id).last_execution_id = execution_id
             fire = session.scalars(

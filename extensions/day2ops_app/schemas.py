@@ -55,6 +55,10 @@ class UserOut(Out):
     disabled: bool
 
 
+class PreviewRequest(BaseModel):
+    inputs: dict[str, Any] = {}
+
+
 class RunCreate(BaseModel):
     item_id: str = Field(max_length=128)
     inputs: dict[str, Any] = {}

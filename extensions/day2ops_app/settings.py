@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     data_dir: Path = REPO / ".day2ops" / "app"
     catalog_dir: Path = REPO / "catalog"
     playbook_dir: Path = REPO / "playbooks"
+    ui_dir: Path = REPO / "ui"
     # Where playbooks reach the app back (the approval module); the address `day2ops serve` binds.
     base_url: str = "http://127.0.0.1:8080"
 
@@ -29,6 +30,8 @@ class Settings(BaseSettings):
     prism_api_key: SecretStr = SecretStr("")
     prism_ca_path: str = ""
     prism_validate_certs: bool = True
+    # Where a Prism task id links to in the UI; {host}, {port} and {task_ext_id} are filled in.
+    prism_task_url: str = "https://{host}:{port}/api/prism/v4.0/config/tasks/{task_ext_id}"
 
     # Site-specific YAML: extra vars for every run, and host vars for the VMs of a generated inventory
     # (SSH user and key, for example).

@@ -1,4 +1,5 @@
 """`day2ops <subcommand>`: `sim` starts the Prism Central simulator; `serve` the self-service app;
+`demo` both, with demo users;
 `user add`, `token create`, `audit verify`, `audit export` and `db upgrade` work on its store."""
 
 import argparse
@@ -7,6 +8,8 @@ import json
 import os
 import sys
 from pathlib import Path
+
+from day2ops_cli import demo
 
 
 def _sim(args: argparse.Namespace) -> None:
@@ -182,6 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     sim.add_argument("--log-level", default="warning")
     sim.set_defaults(func=_sim)
     _app_commands(sub)
+    demo.add_parser(sub)
     args = parser.parse_args(argv)
     args.func(args)
 

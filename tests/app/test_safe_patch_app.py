@@ -1,21 +1,13 @@
 """The headline flow through the app: an operator asks to patch a Category, an approver approves,
 ansible-runner runs playbooks/safe_patch.yml over real SSH, and the execution keeps every Prism task."""
 
-import yaml
-from app_process import start_app
-from safe_patch_lab import Prism, lab_host_vars, lab_variables
+from app_process import start_patch_lab_app
 
 BROKEN = "hr-portal-tst-app-141"
 
 
 def test_operator_asks_approver_approves_run_keeps_evidence(sim, sshd, tmp_path, webhook):
-    site = tmp_path / "site.yml"
-    site.write_text(yaml.safe_dump(lab_variables(Prism(sim.host, sim.port, sim.cert_path), tmp_path / "lab")))
-    hosts = tmp_path / "hosts.yml"
-    hosts.write_text(yaml.safe_dump(lab_host_vars(sshd)))
-    app = start_app(
-        sim, tmp_path, f"sqlite:///{tmp_path / 'audit.db'}", site_vars_file=site, inventory_vars_file=hosts
-    )
+    app = start_patch_lab_app(sim, sshd, tmp_path)
     try:
         broken = sim.vm(BROKEN)
         sim.control("POST", f"guests/{broken['extId']}", {"break_next_patch": True})
@@ -70,6 +62,10 @@ def test_operator_asks_approver_approves_run_keeps_evidence(sim, sshd, tmp_path,
         ]
         (vm_recovery_point,) = reverted["recovery_point_ext_ids"]
         assert vm_recovery_point in taken[BROKEN]["ext_ids"]
+        # History by VM: by name or ext_id, only the runs whose evidence names it.
+        for vm in (BROKEN, broken["extId"]):
+            assert [r["id"] for r in olivia.get("/api/runs", params={"vm": vm}).json()] == [execution["id"]]
+        assert olivia.get("/api/runs", params={"vm": "hr-portal-tst-db-999"}).json() == []
         events = olivia.get(f"/api/runs/{execution['id']}/events?limit=1000").json()
         assert any("ROLLED BACK" in e["stdout"] for e in events)
         assert webhook.url.encode() not in (tmp_path / "audit.db").read_bytes()

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from app_process import TEST_CATALOG, start_app
+from day2ops_app.audit import chain
 from day2ops_app.db.engine import Database
-from day2ops_app.db.tables import Execution, Schedule, ScheduleFire
+from day2ops_app.db.tables import Execution, ExecutionTransition, Schedule, ScheduleFire
 from day2ops_app.schedules import ScheduleError, Scheduler, next_fire
 from sqlalchemy import select
 
@@ -142,3 +143,35 @@ def test_missed_fires(db, policy, runs):
         fires = session.scalars(select(ScheduleFire)).all()
     assert schedule.next_fire_at.replace(tzinfo=UTC) == datetime(2026, 11, 25, 13, tzinfo=UTC)
     assert [f.due_at.replace(tzinfo=UTC) for f in fires] == [datetime(2026, 11, 25, 12, tzinfo=UTC)]
+
+
+def test_a_fire_that_cannot_start_is_a_failed_execution(db):
+    """The owner was disabled since: no run, but the audit record says the schedule fired and why not."""
+    now = datetime(2026, 11, 25, 12, 0, 1, tzinfo=UTC)
+    with db.session() as session:
+        session.add(
+            Schedule(
+                name="nightly",
+                item_id="noop",
+                inputs={"message": "hi"},
+                cron="0 12 * * *",
+                timezone="UTC",
+                owner="olivia",
+                next_fire_at=datetime(2026, 11, 25, 12, tzinfo=UTC),
+            )
+        )
+
+    def refuse(schedule, owner):
+        raise PermissionError("its owner olivia is gone or disabled")
+
+    Scheduler(db, "test", timedelta(minutes=2), refuse).tick(now)
+    with db.session() as session:
+        (execution,) = session.scalars(select(Execution)).all()
+        schedule = session.scalars(select(Schedule)).one()
+        (fire,) = session.scalars(select(ScheduleFire)).all()
+        transitions = session.scalars(select(ExecutionTransition)).all()
+        report = chain.verify(session)
+    assert (execution.status, execution.source, execution.operator) == ("failed", "schedule", "olivia")
+    assert fire.execution_id == execution.id == schedule.last_execution_id
+    assert "owner olivia is gone or disabled" in transitions[-1].reason
+    assert report.ok, report.problems

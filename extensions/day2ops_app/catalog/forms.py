@@ -54,8 +54,8 @@ def _message(item: Item, error: dict) -> dict:
     text = error["msg"]
     if error["type"] == "extra_forbidden":
         text = f"{name} is not an input of {item.id}; its inputs are {', '.join(i.name for i in item.inputs)}"
-    elif error["type"] == "missing":
-        text = "required: give a value"
+    elif error["type"] == "missing" or (error["type"] == "too_short" and not error.get("input")):
+        text = "required: give a value" if error["type"] == "missing" else "required: choose at least one"
     else:
         spec = next((i for i in item.inputs if i.name == name), None)
         if spec and spec.description:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy import select
 
 from day2ops_app.db.tables import ApiToken, User, WebSession, utcnow
-from day2ops_app.deps import SESSION_COOKIE, CurrentUser, RequireAdmin
+from day2ops_app.deps import SESSION_COOKIE, CurrentUser, RequireAdmin, session_csrf
 from day2ops_app.schemas import Login, Me, TokenCreate, TokenOut, UserCreate, UserOut
 from day2ops_app.security import digest, new_token, verify_password
 from day2ops_app.users import add_user
@@ -57,15 +57,7 @@ def logout(request: Request, response: Response, user: CurrentUser):
 
 @router.get("/auth/me", response_model=Me)
 def me(request: Request, user: CurrentUser):
-    csrf = None
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        with request.app.state.db.session() as session:
-            web = session.scalars(
-                select(WebSession).where(WebSession.token_sha256 == digest(cookie))
-            ).one_or_none()
-            csrf = web.csrf_token if web else None
-    return Me(username=user.username, roles=user.roles, groups=user.groups, csrf_token=csrf)
+    return Me(username=user.username, roles=user.roles, groups=user.groups, csrf_token=session_csrf(request))
 
 
 @router.post("/tokens", response_model=TokenOut, status_code=201)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
 from day2ops_app.catalog.choices import ChoicesUnavailable
+from day2ops_app.catalog.forms import FormErrors, validate_inputs
 from day2ops_app.catalog.model import Item
+from day2ops_app.catalog.scope import preview, scope_of
 from day2ops_app.db.tables import User
 from day2ops_app.deps import CurrentUser
+from day2ops_app.schemas import PreviewRequest
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
 
@@ -53,5 +58,34 @@ def choices(
     cf = spec.choices_from
     try:
         return request.app.state.choices.choices(cf.source, cf.key, vm, cf.filter)
+    except ChoicesUnavailable as error:
+        raise HTTPException(503, f"Prism Central did not answer: {error}") from None
+
+
+@router.post("/{item_id}/preview")
+async def preview_scope(item_id: str, body: PreviewRequest, request: Request, user: CurrentUser) -> dict:
+    """The VMs a run with these inputs would touch, read from Prism now: how many, and which."""
+    item = runnable_item(request, user, item_id)
+    choices = request.app.state.choices
+    try:
+        values = await run_in_threadpool(validate_inputs, item, body.inputs, choices)
+    except FormErrors as error:
+        return JSONResponse({"detail": f"the inputs of {item.id} are not valid", "errors": error.errors}, 422)
+    return await scope_preview(request, item, values)
+
+
+async def scope_preview(request: Request, item: Item, values: dict) -> dict:
+    """The preview of an item's scope for these (checked) values; Prism's refusal of it as a 422."""
+    from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
+
+    scope = scope_of(item, values)
+    if scope is None:
+        return {"scope": None, "count": None, "vms": []}
+    try:
+        return await run_in_threadpool(preview, request.app.state.choices.client(), scope)
+    except ApiError as error:
+        if error.status and 400 <= int(error.status) < 500:  # Prism refused the scope (a bad $filter)
+            raise HTTPException(422, f"Prism Central refused the scope: {error}") from None
+        raise HTTPException(503, f"Prism Central did not answer: {error}") from None
     except ChoicesUnavailable as error:
         raise HTTPException(503, f"Prism Central did not answer: {error}") from None

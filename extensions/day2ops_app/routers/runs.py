@@ -11,16 +11,17 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from sqlalchemy import select
+from sqlalchemy import String, cast, or_, select
 
 from day2ops_app.approvals import Conflict
 from day2ops_app.audit import store
 from day2ops_app.audit.export import export_csv, export_execution
 from day2ops_app.catalog.forms import FormErrors
-from day2ops_app.db.tables import Execution, Gate
+from day2ops_app.db.tables import Evidence, Execution, Gate
 from day2ops_app.deps import CurrentUser, RunToken
 from day2ops_app.routers.approvals import gate_out
-from day2ops_app.routers.catalog import runnable_item
+from day2ops_app.routers.catalog import runnable_item, scope_preview
+from day2ops_app.runs.progress import host_progress
 from day2ops_app.schemas import MAX_ID, EventOut, ExecutionOut, GateCreate, GateOut, RunCreate
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
@@ -68,11 +69,14 @@ def list_runs(
         query = query.where(Execution.created_at >= since)
     if until is not None:
         query = query.where(Execution.created_at <= until)
+    if vm:
+        # By name (the inventory host) or ext_id, in the evidence of what the run did.
+        touched = select(Evidence.execution_id).where(
+            or_(Evidence.host == vm, cast(Evidence.vm_ext_ids, String).contains(f'"{vm}"'))
+        )
+        query = query.where(Execution.id.in_(touched))
     with request.app.state.db.session() as session:
-        rows = list(session.scalars(query))
-        if vm:
-            rows = [r for r in rows if vm in json.dumps(export_execution(session, r.id)["evidence"])]
-        return rows
+        return list(session.scalars(query))
 
 
 @router.get("/{execution_id}", response_model=ExecutionOut)
@@ -137,6 +141,26 @@ async def stream(
     return StreamingResponse(
         generate(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
     )
+
+
+@router.get("/{execution_id}/hosts")
+def hosts(execution_id: str, request: Request, user: CurrentUser) -> dict:
+    """Per VM: its steps (task, outcome, Prism task ids), a progress percentage, failed or recovered."""
+    with request.app.state.db.session() as session:
+        _execution(session, execution_id)
+        return host_progress(session, execution_id)
+
+
+@router.get("/{execution_id}/scope")
+async def scope(execution_id: str, request: Request, user: CurrentUser) -> dict:
+    """The VMs in scope of this run's inputs as Prism lists them now, for its reviewers."""
+    with request.app.state.db.session() as session:
+        execution = _execution(session, execution_id)
+        item_id, inputs = execution.item_id, dict(execution.inputs)
+    item = request.app.state.catalog.get(item_id) if item_id else None
+    if item is None:
+        return {"scope": None, "count": None, "vms": []}
+    return await scope_preview(request, item, inputs)
 
 
 @router.post("/{execution_id}/cancel", response_model=ExecutionOut, status_code=202)

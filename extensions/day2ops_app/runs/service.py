@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 import time
 from pathlib import Path
 
 import yaml
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from day2ops_app.approvals import ApprovalService
 from day2ops_app.audit import store
@@ -19,6 +17,7 @@ from day2ops_app.audit.redact import Redactor, redact_inputs
 from day2ops_app.catalog.choices import PrismChoices
 from day2ops_app.catalog.forms import validate_inputs
 from day2ops_app.catalog.model import Catalog, Item
+from day2ops_app.catalog.scope import render, scope_of
 from day2ops_app.collection import collections_path
 from day2ops_app.db.engine import Database
 from day2ops_app.db.tables import Execution, User
@@ -28,23 +27,6 @@ from day2ops_app.security import digest, new_token
 from day2ops_app.settings import Settings
 
 log = logging.getLogger("day2ops.runs")
-_jinja = ImmutableSandboxedEnvironment()
-_WHOLE = re.compile(r"^\{\{\s*([a-z][a-z0-9_]*)\s*\}\}$")
-
-
-def render(value, inputs: dict):
-    """Catalog templates over the form's values; "{{ name }}" alone keeps the value's type (a list stays)."""
-    if isinstance(value, str):
-        whole = _WHOLE.match(value)
-        if whole:
-            return inputs.get(whole.group(1))
-        return _jinja.from_string(value).render(**inputs) if "{" in value else value
-    if isinstance(value, dict):
-        rendered = {k: render(v, inputs) for k, v in value.items()}
-        return {k: v for k, v in rendered.items() if v is not None}
-    if isinstance(value, list):
-        return [render(v, inputs) for v in value]
-    return value
 
 
 class RunService:
@@ -177,12 +159,10 @@ class RunService:
         if item.inventory is None:
             return None
         s = self.settings
-        categories = {
-            k: v for k, v in render(item.inventory.categories, values).items() if v not in (None, "", [])
-        }
-        inventory = {"plugin": "day2ops.ahv.prism_vms", "categories": categories}
-        if item.inventory.filter:
-            inventory["filter"] = render(item.inventory.filter, values)
+        scope = scope_of(item, values)
+        inventory = {"plugin": "day2ops.ahv.prism_vms", "categories": scope.categories}
+        if scope.filter:
+            inventory["filter"] = scope.filter
         host_vars = yaml.safe_load(Path(s.inventory_vars_file).read_text()) if s.inventory_vars_file else {}
         if host_vars:
             # compose takes expressions: a repr() of each value is the value itself.
