@@ -149,8 +149,9 @@ def test_login_is_required_and_returns_to_the_page(app, new_page):
     # An operator sees no approvals link, and the catalog items their role may run.
     expect(page.get_by_role("link", name=re.compile("Approvals"))).to_have_count(0)
     page.get_by_role("link", name="Catalog").click()
-    shown = set(page.locator(".item h3").all_inner_texts())
-    assert shown == {item["title"] for item in app.client("olivia").get("/api/catalog").json()} and shown
+    titles = {item["title"] for item in app.client("olivia").get("/api/catalog").json()}
+    expect(page.locator(".item h3")).to_have_count(len(titles))
+    assert set(page.locator(".item h3").all_inner_texts()) == titles
     screenshot(page, "catalog")
 
 
