@@ -116,7 +116,7 @@ def a_vm_with_a_recovery_point(sim, client) -> tuple[str, str]:
     )
     task = sim.wait_task(r.json()["data"]["extId"])
     point = next(d["value"] for d in task["completionDetails"] if d["name"] == "recoveryPointExtId")
-    offered = client.get(f"/api/catalog/dr_drill/choices/recovery_points?vm={vm}").json()
+    offered = client.get(f"/api/catalog/dr_drill/choices/recovery_points?parent={vm}").json()
     assert [p["value"] for p in offered] == [point]
     return vm, point
 

@@ -14,11 +14,11 @@ def test_templates_and_their_versions_come_from_prism(app, sim):  # noqa: F811
         for t in sorted(listed, key=lambda t: t["templateName"])
     ]
     rocky = next(t["value"] for t in offered if t["label"] == "rocky9-base")
-    versions = olivia.get(f"/api/catalog/template_release/choices/rollback_version?vm={rocky}").json()
+    versions = olivia.get(f"/api/catalog/template_release/choices/rollback_version?parent={rocky}").json()
     assert [v["label"] for v in versions] == ["2025.02 (active)", "2025.01"]
     # A template Prism does not know has no versions to offer; that is no outage of Prism.
     unknown = olivia.get(
-        "/api/catalog/template_release/choices/rollback_version?vm=00000000-0000-4000-8000-000000000000"
+        "/api/catalog/template_release/choices/rollback_version?parent=00000000-0000-4000-8000-000000000000"
     )
     assert unknown.status_code == 200 and unknown.json() == []
 
@@ -41,7 +41,7 @@ def test_templates_and_their_versions_come_from_prism(app, sim):  # noqa: F811
         headers={"If-Match": template.headers["ETag"]},
     )
     assert sim.wait_task(task.json()["data"]["extId"])["status"] == "SUCCEEDED"
-    versions = olivia.get(f"/api/catalog/template_release/choices/rollback_version?vm={rocky}").json()
+    versions = olivia.get(f"/api/catalog/template_release/choices/rollback_version?parent={rocky}").json()
     assert [v["label"] for v in versions] == ["2025.03", "2025.02 (active)", "2025.01"]
 
     # On submit the form asks Prism again, with the chosen template: a version of another is refused.

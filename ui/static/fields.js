@@ -28,15 +28,15 @@ export function renderFields(container, item, { skipSecrets = false } = {}) {
       if (input.choices_from) {
         control.append(el("option", { value: "" }, "Loading from Prism…"));
         const load = async () => {
-          const vmInput = input.choices_from.vm_input;
+          const parentInput = input.choices_from.depends_on;
           let path = `/api/catalog/${item.id}/choices/${input.name}`;
-          if (vmInput) {
-            const vm = controls.get(vmInput)?.value;
-            if (!vm) {
-              control.replaceChildren(el("option", { value: "" }, `Choose the ${vmInput} first`));
+          if (parentInput) {
+            const parent = controls.get(parentInput)?.value;
+            if (!parent) {
+              control.replaceChildren(el("option", { value: "" }, `Choose the ${parentInput} first`));
               return;
             }
-            path += `?vm=${encodeURIComponent(vm)}`;
+            path += `?parent=${encodeURIComponent(parent)}`;
           }
           try {
             const choices = await api(path);
@@ -49,8 +49,8 @@ export function renderFields(container, item, { skipSecrets = false } = {}) {
           }
         };
         loaders.push(load);
-        if (input.choices_from.vm_input) {
-          queueMicrotask(() => controls.get(input.choices_from.vm_input)?.addEventListener("change", load));
+        if (input.choices_from.depends_on) {
+          queueMicrotask(() => controls.get(input.choices_from.depends_on)?.addEventListener("change", load));
         }
       } else {
         choiceOptions(control, input.choices.map((c) => ({ value: c, label: c || "(default)" })), initial, input.required);

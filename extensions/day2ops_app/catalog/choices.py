@@ -49,9 +49,11 @@ class PrismChoices:
             )
         return self._client
 
-    def choices(self, source: str, key: str | None = None, vm: str | None = None, odata: str | None = None):
+    def choices(
+        self, source: str, key: str | None = None, parent: str | None = None, odata: str | None = None
+    ):
         """[{value, label}] for one source; cached briefly so a form's dropdowns cost Prism little."""
-        cache_key = (source, key, vm, odata)
+        cache_key = (source, key, parent, odata)
         with self._lock:
             hit = self._cache.get(cache_key)
             if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
@@ -59,7 +61,7 @@ class PrismChoices:
         from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
 
         try:
-            values = self._read(source, key, vm, odata)
+            values = self._read(source, key, parent, odata)
         except ApiError as error:
             raise ChoicesUnavailable(str(error)) from None
         # A recovery point taken a moment ago must be offered at once; the other lists change slowly.
@@ -68,7 +70,8 @@ class PrismChoices:
                 self._cache[cache_key] = (time.monotonic(), values)
         return values
 
-    def _read(self, source, key, vm, odata):
+    def _read(self, source, key, parent, odata):
+        """`parent`: the chosen VM for recovery_points, the chosen template for template_versions."""
         from ansible_collections.day2ops.ahv.plugins.module_utils import _lookup, _templates
         from ansible_collections.day2ops.ahv.plugins.module_utils._prism import odata_quote
 
@@ -96,14 +99,14 @@ class PrismChoices:
             vms = client.list("vmm", "ahv/config/vms", action="list VMs", params=params)
             return [{"value": v["extId"], "label": v.get("name") or v["extId"]} for v in vms]
         if source == "recovery_points":
-            if not vm:
+            if not parent:
                 return []
             points = client.list(
                 "dataprotection",
                 "config/recovery-points",
                 action="list recovery points",
                 params={
-                    "$filter": f"vmRecoveryPoints/any(v:v/vmExtId eq {odata_quote(vm)})",
+                    "$filter": f"vmRecoveryPoints/any(v:v/vmExtId eq {odata_quote(parent)})",
                     "$orderby": "creationTime desc",
                 },
             )
@@ -119,7 +122,9 @@ class PrismChoices:
             return [{"value": t["extId"], "label": t.get("templateName") or t["extId"]} for t in templates]
         if source == "template_versions":
             # No template chosen yet, or one Prism does not know: nothing to offer, and no outage.
-            versions = (vm and _lookup.unless_gone(lambda: _templates.versions(client, vm), False)) or []
+            versions = (
+                parent and _lookup.unless_gone(lambda: _templates.versions(client, parent), False)
+            ) or []
             # Newest first, the active one marked: a rollback picks the one before it.
             return [
                 {

@@ -83,7 +83,7 @@ def validate_inputs(item: Item, raw: dict, choices: PrismChoices | None) -> dict
             if choices is None:
                 raise ChoicesUnavailable("Prism Central is not configured")
             offered = choices.choices(
-                cf.source, cf.key, values.get(cf.vm_input) if cf.vm_input else None, cf.filter
+                cf.source, cf.key, values.get(cf.depends_on) if cf.depends_on else None, cf.filter
             )
         except ChoicesUnavailable as error:
             errors.append({"field": spec.name, "message": f"cannot check against Prism: {error}"})

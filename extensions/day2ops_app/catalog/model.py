@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
 
 InputType = Literal["string", "integer", "boolean", "choice", "multi_choice", "secret"]
 ChoiceSource = Literal[
@@ -42,12 +42,15 @@ class ChoicesFrom(Strict):
         if self.source == "template_versions":
             if not self.template_input:
                 raise ValueError("choices_from.template_input: name the input that picks the template")
-            if self.vm_input not in (None, self.template_input):
+            if self.vm_input:
                 raise ValueError("choices_from.vm_input: template_versions depend on template_input only")
-            # Forms and the choices endpoint pass the value of the one input a source depends on as
-            # vm_input (`?vm=`): the template's ext_id rides there for its versions.
-            self.vm_input = self.template_input
         return self
+
+    @computed_field
+    @property
+    def depends_on(self) -> str | None:
+        """The input whose chosen value these choices need (`?parent=` on the choices endpoint)."""
+        return self.vm_input or self.template_input
 
 
 class Input(Strict):
@@ -129,11 +132,10 @@ class Item(Strict):
         if len(names) != len(set(names)):
             raise ValueError("inputs: each name once")
         for i in self.inputs:
-            if i.choices_from and i.choices_from.vm_input and i.choices_from.vm_input not in names:
+            parent = i.choices_from.depends_on if i.choices_from else None
+            if parent and parent not in names:
                 field = "template_input" if i.choices_from.template_input else "vm_input"
-                raise ValueError(
-                    f"{i.name}: choices_from.{field} {i.choices_from.vm_input!r} is not an input"
-                )
+                raise ValueError(f"{i.name}: choices_from.{field} {parent!r} is not an input")
         return self
 
     def input(self, name: str) -> Input:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -46,7 +48,14 @@ def get_item(item_id: str, request: Request, user: CurrentUser) -> dict:
 
 @router.get("/{item_id}/choices/{input_name}")
 def choices(
-    item_id: str, input_name: str, request: Request, user: CurrentUser, vm: str | None = None
+    item_id: str,
+    input_name: str,
+    request: Request,
+    user: CurrentUser,
+    parent: Annotated[
+        str | None,
+        Query(description="the chosen value of the input these choices depend on (choices_from.depends_on)"),
+    ] = None,
 ) -> list[dict]:
     """The input's choices: static, or read from Prism now (recovery points need the chosen VM)."""
     item = runnable_item(request, user, item_id)
@@ -57,7 +66,7 @@ def choices(
         return [{"value": c, "label": c} for c in spec.choices]
     cf = spec.choices_from
     try:
-        return request.app.state.choices.choices(cf.source, cf.key, vm, cf.filter)
+        return request.app.state.choices.choices(cf.source, cf.key, parent, cf.filter)
     except ChoicesUnavailable as error:
         raise HTTPException(503, f"Prism Central did not answer: {error}") from None
 
