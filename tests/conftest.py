@@ -30,6 +30,9 @@ def sim(sim_process: SimProcess) -> SimProcess:
     sim_process.control(
         "POST", "tasks/timing", {"default_seconds": 0.3, "queued_share": 0.1, "per_operation": {}}
     )
+    sim_process.control(
+        "POST", "move/timing", {"seeding_seconds": 1.0, "cutover_seconds": 0.5, "token_seconds": 900}
+    )
     return sim_process
 
 

@@ -17,6 +17,8 @@ urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 USERNAME = "admin"
 PASSWORD = "Nutanix.123"
 API_KEY = "day2ops-demo-api-key"
+VCENTER_USERNAME = "administrator@vsphere.local"
+MOVE_USERNAME = "nutanix"
 
 
 def nutanix_env(options: dict) -> dict:
@@ -44,6 +46,8 @@ class SimProcess:
     tls: bool
     process: subprocess.Popen
     log_path: Path
+    vcenter_port: int
+    move_port: int
     session: requests.Session = field(default_factory=requests.Session)
 
     @property
@@ -70,6 +74,58 @@ class SimProcess:
     @property
     def base_url(self) -> str:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def url(self, port: int) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{port}"
+
+    def migration_env(self) -> dict:
+        """The VMWARE_* and MOVE_* variables the vCenter and Move modules fall back to."""
+        return {
+            "VMWARE_HOST": self.host,
+            "VMWARE_PORT": str(self.vcenter_port),
+            "VMWARE_USER": VCENTER_USERNAME,
+            "VMWARE_PASSWORD": PASSWORD,
+            "VMWARE_CA_PATH": str(self.cert_path),
+            "MOVE_HOST": self.host,
+            "MOVE_PORT": str(self.move_port),
+            "MOVE_USERNAME": MOVE_USERNAME,
+            "MOVE_PASSWORD": PASSWORD,
+            "MOVE_CA_PATH": str(self.cert_path),
+        }
+
+    def vcenter(self, method: str, path: str, **kwargs) -> requests.Response:
+        """A vCenter REST call with a fresh session (kwargs as for requests)."""
+        login = self.session.post(
+            f"{self.url(self.vcenter_port)}/api/session", auth=(VCENTER_USERNAME, PASSWORD), verify=False
+        )
+        login.raise_for_status()
+        headers = {"vmware-api-session-id": login.json(), **kwargs.pop("headers", {})}
+        return self.session.request(
+            method,
+            f"{self.url(self.vcenter_port)}{path}",
+            headers=headers,
+            verify=False,
+            timeout=60,
+            **kwargs,
+        )
+
+    def move(self, method: str, path: str, **kwargs) -> requests.Response:
+        """A Move v2 call with a fresh token (kwargs as for requests)."""
+        login = self.session.post(
+            f"{self.url(self.move_port)}/move/v2/users/login",
+            json={"Spec": {"UserName": MOVE_USERNAME, "Password": PASSWORD}},
+            verify=False,
+        )
+        login.raise_for_status()
+        headers = {"Authorization": "Bearer " + login.json()["Status"]["Token"], **kwargs.pop("headers", {})}
+        return self.session.request(
+            method,
+            f"{self.url(self.move_port)}/move/v2{path}",
+            headers=headers,
+            verify=False,
+            timeout=60,
+            **kwargs,
+        )
 
     def control(self, method: str, path: str, json=None) -> dict:
         r = self.session.request(
@@ -137,7 +193,7 @@ def start_sim(
     task_seconds: float = 0.3,
     extra: list[str] | None = None,
 ) -> SimProcess:
-    port = free_port()
+    port, vcenter_port, move_port = free_port(), free_port(), free_port()
     workdir = Path(tempfile.mkdtemp(prefix="day2ops-sim-"))
     log_path = workdir / "sim.log"
     cmd = [
@@ -158,6 +214,10 @@ def start_sim(
         str(task_seconds),
         "--log-level",
         "warning",
+        "--vcenter-port",
+        str(vcenter_port),
+        "--move-port",
+        str(move_port),
         *(extra or []),
     ]
     if not tls:
@@ -166,7 +226,7 @@ def start_sim(
     process = subprocess.Popen(
         cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
     )
-    sim = SimProcess(port, tls, process, log_path)
+    sim = SimProcess(port, tls, process, log_path, vcenter_port, move_port)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -22,6 +22,12 @@ def _sim(args: argparse.Namespace) -> None:
         f"{', control API at /_sim/' if args.control else ''})",
         flush=True,
     )
+    if args.vcenter_port:
+        print(f"  vCenter REST on {scheme}://{args.host}:{args.vcenter_port}/api", flush=True)
+    if args.move_port:
+        print(
+            f"  Nutanix Move v2 on {scheme}://{args.host}:{args.move_port}/move/v2 (user nutanix)", flush=True
+        )
     serve(
         ServerOptions(
             host=args.host,
@@ -36,6 +42,8 @@ def _sim(args: argparse.Namespace) -> None:
             password=args.password,
             api_key=args.api_key,
             log_level=args.log_level,
+            vcenter_port=args.vcenter_port,
+            move_port=args.move_port,
         )
     )
 
@@ -183,6 +191,18 @@ def main(argv: list[str] | None = None) -> None:
     sim.add_argument("--password", default="Nutanix.123")
     sim.add_argument("--api-key", default="day2ops-demo-api-key")
     sim.add_argument("--log-level", default="warning")
+    sim.add_argument(
+        "--vcenter-port",
+        type=int,
+        default=None,
+        help="also serve vCenter REST (/api, user administrator@vsphere.local) on this port (off by default)",
+    )
+    sim.add_argument(
+        "--move-port",
+        type=int,
+        default=None,
+        help="also serve Nutanix Move v2 (/move/v2, user nutanix) on this port (off by default)",
+    )
     sim.set_defaults(func=_sim)
     _app_commands(sub)
     demo.add_parser(sub)

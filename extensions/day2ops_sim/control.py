@@ -1,5 +1,7 @@
 """The control plane under /_sim/: reset, state, scale, latency, faults, task timing, clock, versions,
-and the guests inside the VMs (patch, reboot, application health).
+the guests inside the VMs (patch, reboot, application health), and the Move appliance's timing and
+injected trouble (a failing cutover, a VM stuck seeding, expired tokens). Latency and fault rules
+apply to the vCenter and Move listeners too, matched on their paths (/api/vcenter/*, /move/v2/*).
 
 No real Prism Central serves /_sim/, so nothing a client does by accident lands here. Every
 endpoint is a thin wrapper over a SimState method, so in-process tests share the same verbs.
@@ -67,6 +69,21 @@ class PairSpec(BaseModel):
     name: str = Field("pc-remote", description="the paired Prism Central's name")
 
 
+class MoveTimingSpec(BaseModel):
+    seeding_seconds: float | None = Field(None, ge=0)
+    cutover_seconds: float | None = Field(None, ge=0)
+    token_seconds: float | None = Field(None, gt=0)
+
+
+class MoveFailSpec(BaseModel):
+    count: int = Field(1, ge=1)
+    message: str = "Cutover failed: final sync could not complete (injected)"
+
+
+class MoveStickSpec(BaseModel):
+    count: int = Field(1, ge=1)
+
+
 class ClockSpec(BaseModel):
     advance_seconds: float | None = None
     frozen: bool | None = None
@@ -106,6 +123,8 @@ def router(state: SimState) -> APIRouter:
             "recovery_points": len(state.dataprotection.recovery_points),
             "templates": len(state.templates.templates),
             "tasks": len(state.tasks.tasks),
+            "vcenter_vms": len(state.vcenter.vms),
+            "move_plans": len(state.move.plans),
             "replayed": state.replay.replayed,
             "clock": state.clock.iso(),
             "frozen": state.clock.frozen,
@@ -252,6 +271,62 @@ def router(state: SimState) -> APIRouter:
             if ns in NEWEST and operations.is_version(version):
                 state.newest[ns] = version
         return {ns: state.served_versions(ns) for ns in NEWEST}
+
+    def move_view() -> dict:
+        m = state.move
+        return {
+            "seeding_seconds": m.timing.seeding_seconds,
+            "cutover_seconds": m.timing.cutover_seconds,
+            "token_seconds": m.token_seconds,
+            "fail_next_cutover": len(m.fail_next_cutover),
+            "stick_next_seeding": m.stick_next_seeding,
+            "plans": len(m.plans),
+            "providers": len(m.providers),
+            "tokens": len(m.tokens),
+        }
+
+    @api.get("/move")
+    def move_state():
+        state.tasks.tick()
+        return move_view()
+
+    @api.post("/move/timing")
+    def move_timing(spec: MoveTimingSpec):
+        """How long seeding and cutover take, and how long a Move token lives (900 s on a real one)."""
+        m = state.move
+        if spec.seeding_seconds is not None:
+            m.timing.seeding_seconds = spec.seeding_seconds
+        if spec.cutover_seconds is not None:
+            m.timing.cutover_seconds = spec.cutover_seconds
+        if spec.token_seconds is not None:
+            m.token_seconds = spec.token_seconds
+        return move_view()
+
+    @api.post("/move/fail-next-cutover")
+    def move_fail_cutover(spec: MoveFailSpec):
+        """The next `count` cutovers fail at their end: the workload Failed, the source VM back on."""
+        state.move.fail_next_cutover.extend(spec.message for _ in range(spec.count))
+        return move_view()
+
+    @api.post("/move/stick-next-seeding")
+    def move_stick(spec: MoveStickSpec):
+        """The next `count` workloads a plan starts stay in DataSeeding, never offering CUTOVER."""
+        state.move.stick_next_seeding += spec.count
+        return move_view()
+
+    @api.post("/move/expire-tokens")
+    def move_expire():
+        """Every Move token issued so far stops working, as after the 15 minutes of a real one."""
+        return {"expired": state.move.expire_tokens()}
+
+    @api.get("/vcenter/vms/{moref}")
+    def vcenter_vm(moref: str):
+        """One source VM as vCenter holds it, with its tags: what a test checks after a cutover."""
+        state.tasks.tick()
+        vm = state.vcenter.vms.get(moref)
+        if vm is None:
+            return JSONResponse({"detail": f"No vCenter VM '{moref}'."}, status_code=404)
+        return {**vm.summary(), "instance_uuid": vm.instance_uuid, "tags": state.vcenter.tags_of(moref)}
 
     @api.get("/coverage")
     def served():

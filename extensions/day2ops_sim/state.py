@@ -8,9 +8,11 @@ from .backends.categories import CategoryBackend
 from .backends.clustermgmt import ClusterBackend
 from .backends.dataprotection import DataProtectionBackend
 from .backends.guests import GuestBackend
+from .backends.move import MoveBackend
 from .backends.servicenow import ServiceNowBackend
 from .backends.tasks import TaskBackend
 from .backends.templates import TemplateBackend
+from .backends.vcenter import VCenterBackend
 from .backends.vmm import VmmBackend
 from .core.clock import Clock
 from .core.faults import FaultPlan
@@ -20,6 +22,11 @@ from .estate import bulk_vms, demo_estate
 
 # The newest version segment each namespace serves; every one from v4.0 up is served too.
 NEWEST = {"vmm": "v4.3", "prism": "v4.4", "clustermgmt": "v4.3", "dataprotection": "v4.4"}
+# Source VMs in vCenter waiting to migrate: a few hundred, fewer when the estate itself is smaller.
+VCENTER_VMS = 300
+# How the Move appliance knows the other two: by name, as an operator would have added them.
+VCENTER_FQDN = "vcenter.corp.example"
+PC_FQDN = "pc-01.corp.example"
 
 
 @dataclass
@@ -55,6 +62,17 @@ class SimState:
             self.clock, self.ids, self.tasks, self.clusters, self.vmm, self.guests
         )
         self.servicenow = ServiceNowBackend(self.vmm, self.categories)
+        self.vcenter = VCenterBackend(self.clock, password=self.credentials.password)
+        self.move = MoveBackend(
+            self.clock,
+            self.vcenter,
+            self.vmm,
+            self.clusters,
+            (self.credentials.username, self.credentials.password),
+        )
+        # Move's workloads progress on the same lazy clock as Prism tasks: every Prism, vCenter or
+        # Move request ticks, so a cutover's AHV VM appears in Prism exactly when Move says Completed.
+        self.tasks.sweepers.append(self.move.sweep)
         self.backends = {
             "tasks": self.tasks,
             "clusters": self.clusters,
@@ -64,6 +82,8 @@ class SimState:
             "dataprotection": self.dataprotection,
             "templates": self.templates,
             "servicenow": self.servicenow,
+            "vcenter": self.vcenter,
+            "move": self.move,
         }
         self.reset(seed, vm_count)
 
@@ -86,6 +106,11 @@ class SimState:
         self._load_entities(estate.clusters, estate.categories, estate.vms)
         for template, versions in estate.templates:
             self.templates.seed(template, versions)
+        self._seed_migration_side()
+
+    def _seed_migration_side(self) -> None:
+        self.vcenter.seed_estate(self.seed, min(self.vm_count, VCENTER_VMS))
+        self.move.seed(self.seed, VCENTER_FQDN, PC_FQDN)
 
     def _load_entities(self, clusters: list[dict], categories: list[dict], vms: list[dict]) -> None:
         for cluster in clusters:
@@ -127,6 +152,8 @@ class SimState:
         self.guests.load(snapshot.get("guests", {}))
         self.dataprotection.load(snapshot.get("recoveryPoints", []))
         self.templates.load(snapshot.get("templates", []))
+        # vCenter and Move are not in snapshots: they come back as the seed's estate.
+        self._seed_migration_side()
 
     def new_session(self) -> str:
         token = base64.urlsafe_b64encode(secrets.token_bytes(24)).decode().rstrip("=")

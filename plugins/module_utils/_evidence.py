@@ -13,7 +13,7 @@ from __future__ import annotations
 # Keys whose values are ids, by the evidence field they belong to. `ext_id` alone is the entity the
 # module acts on; its kind comes from the module's name (see _ENTITY_BY_MODULE).
 _TASK_KEYS = ("task_ext_id", "task_ext_ids", "revert_task_ext_id", "power_task_ext_ids")
-_VM_KEYS = ("vm_ext_id", "vm_ext_ids", "target_vm_ext_id", "restored_vm_ext_ids")
+_VM_KEYS = ("vm_ext_id", "vm_ext_ids", "restored_vm_ext_ids")
 _RECOVERY_POINT_KEYS = (
     "recovery_point_ext_id",
     "recovery_point_ext_ids",
@@ -21,7 +21,21 @@ _RECOVERY_POINT_KEYS = (
     "vm_recovery_point_ext_id",
     "vm_recovery_point_ext_ids",
 )
-_MIGRATION_KEYS = ("plan_uuid", "workload_uuid", "source_vm_id", "source_vm_name", "target_vm_ext_id")
+_MIGRATION_KEYS = (
+    "plan_uuid",
+    "workload_uuid",
+    "workload_uuids",
+    "source_vm_id",
+    "source_vm_name",
+    "source_instance_uuid",
+    "target_vm_ext_id",
+    "target_vm_ext_ids",
+    "provider_uuid",
+)
+# Result keys that carry a migration id under vCenter's own name, per module.
+_MIGRATION_ALIASES = {"vcenter_vm_power": {"vm_id": "source_vm_id", "instance_uuid": "source_instance_uuid"}}
+# The AHV VMs a migration made are VMs like any other in the record, besides the migration's ids.
+_TARGET_VM_KEYS = ("target_vm_ext_id", "target_vm_ext_ids")
 # Entities with no evidence field of their own (templates, their versions): kept as plain ext_ids.
 _ENTITY_KEYS = ("ext_id", "ext_ids", "version_ext_id")
 _EXT_ID_FIELD = {
@@ -44,6 +58,23 @@ def _add(found, field, value):
             bucket.append(item)
 
 
+def _add_migration(found, key, value):
+    """One id kept as a string; a second, different one (a wave of VMs) turns the entry into a list."""
+    key = key[:-1] if key.endswith("_ids") or key.endswith("_uuids") else key
+    values = value if isinstance(value, list) else [value]
+    for item in values:
+        if not isinstance(item, str) or not item:
+            continue
+        current = found["migration"].get(key)
+        if current is None:
+            found["migration"][key] = item
+        elif isinstance(current, list):
+            if item not in current and len(current) < MAX_IDS:
+                current.append(item)
+        elif current != item:
+            found["migration"][key] = [current, item]
+
+
 def _walk(value, found, depth):
     if depth > MAX_DEPTH:
         return
@@ -56,12 +87,14 @@ def _walk(value, found, depth):
     for key, item in value.items():
         if key in _TASK_KEYS:
             _add(found, "task_ext_ids", item)
+        elif key in _MIGRATION_KEYS:
+            _add_migration(found, key, item)
+            if key in _TARGET_VM_KEYS:
+                _add(found, "vm_ext_ids", item)
         elif key in _VM_KEYS:
             _add(found, "vm_ext_ids", item)
         elif key in _RECOVERY_POINT_KEYS:
             _add(found, "recovery_point_ext_ids", item)
-        elif key in _MIGRATION_KEYS and isinstance(item, str):
-            found["migration"].setdefault(key, item)
         elif key in _ENTITY_KEYS:
             _add(found, "ext_ids", item)
         elif isinstance(item, (dict, list)) and key not in ("invocation", "diff"):
@@ -92,7 +125,10 @@ def evidence_from_result(action, result, failed=False):
     _walk(result, found, 0)
     # Only the result's own ext_id is the entity the module acted on; nested ones (a recovery point's
     # VM recovery points, say) stay plain ext_ids.
-    field = _EXT_ID_FIELD.get(module_short_name(action))
+    short = module_short_name(action)
+    for key, name in _MIGRATION_ALIASES.get(short, {}).items():
+        _add_migration(found, name, result.get(key))
+    field = _EXT_ID_FIELD.get(short)
     if field:
         _add(found, field, result.get("ext_id") or [])
         _add(found, field, result.get("ext_ids") or [])

@@ -70,6 +70,47 @@ class ApiError(Exception):
         }
 
 
+def error_from(action, response, message=None, code=None, hints=None):
+    """The ApiError for an answer >= 300: the API's own message when the caller found one, else the body."""
+    return ApiError(
+        action,
+        message or (response.text or response.reason or "no body")[:300],
+        response.status_code,
+        code,
+        hint=(hints or {}).get(response.status_code),
+    )
+
+
+class TokenAuth(object):
+    """Calls under a token that a login call returns (vCenter's session, Move's JWT).
+
+    The token is fetched on first use and once more when the server answers 401, because it
+    expired: Move's after about 15 minutes, in the middle of a long poll; vCenter's when idle.
+    """
+
+    def __init__(self, transport, login, header, scheme=""):
+        self.transport = transport
+        self._login = login
+        self.header = header
+        self.scheme = scheme
+        self._token = None
+        self.logins = 0
+
+    def request(self, method, path, action, **kwargs):
+        response = self._send(method, path, action, kwargs)
+        if response.status_code == 401:
+            self._token = None
+            response = self._send(method, path, action, kwargs)
+        return response
+
+    def _send(self, method, path, action, kwargs):
+        if self._token is None:
+            self._token = self._login()
+            self.logins += 1
+        headers = {self.header: self.scheme + self._token}
+        return self.transport.request(method, path, action, headers=headers, **kwargs)
+
+
 def retry_after_seconds(value, now=None):
     """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date; None if absent or bad."""
     if not value:
@@ -108,6 +149,7 @@ class Transport:
         max_retries=5,
         retry_max_seconds=120.0,
         pool_size=8,
+        address_options=("nutanix_host", "nutanix_port"),
     ):
         if requests is None:
             raise ApiError(
@@ -116,6 +158,8 @@ class Transport:
                 hint="install it (pip install requests) on the host that runs the module",
             )
         self.base_url = base_url.rstrip("/")
+        # The module options that name this server, for hints: Prism's, vCenter's or Move's.
+        self.address_options = "%s and %s" % address_options
         self.timeout = timeout
         self.max_retries = max_retries
         self.retry_max_seconds = retry_max_seconds
@@ -180,7 +224,7 @@ class Transport:
                 raise ApiError(
                     action,
                     "the request to %s could not be sent (%s)" % (self.base_url, _reason(exc)),
-                    hint="check nutanix_host, nutanix_port and ca_path",
+                    hint="check %s, and ca_path" % self.address_options,
                 ) from None
             else:
                 if response.status_code not in RETRY_STATUSES:
@@ -194,7 +238,7 @@ class Transport:
                     action,
                     "cannot reach %s after %d attempts (%s)" % (self.base_url, attempt, _reason(failure)),
                     request_id=headers.get(REQUEST_ID_HEADER),
-                    hint="check nutanix_host and nutanix_port, the network path, and that the server is up",
+                    hint="check %s, the network path, and that the server is up" % self.address_options,
                 )
             self._count("retries")
             time.sleep(delay)

@@ -4,14 +4,14 @@
 """Private to day2ops.ahv: other collections must not import it; it changes without notice.
 
 The small base every Prism module composes: the shared connection options (documented in
-the day2ops.ahv.prism doc fragment), one PrismClient, and one way to fail.
+the day2ops.ahv.prism doc fragment) and one PrismClient, on the shared ClientModule.
 """
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.day2ops.ahv.plugins.module_utils._http import REQUESTS_IMPORT_ERROR, ApiError
+from ansible_collections.day2ops.ahv.plugins.module_utils._module import ClientModule
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism import NAMESPACES, PrismClient
 
 CONNECTION_SPEC = dict(
@@ -36,38 +36,18 @@ WAIT_SPEC = dict(
 )
 
 
-class PrismModule:
-    """AnsibleModule plus a PrismClient; `run(ensure)` turns ensure's (changed, result) into the exit."""
+def _client(params):
+    options = dict(params)
+    options["api_versions"] = dict((k, v) for k, v in (params["api_versions"] or {}).items() if v)
+    return PrismClient.from_options(options)
+
+
+class PrismModule(ClientModule):
+    """ClientModule with the Prism connection options and a PrismClient."""
 
     def __init__(self, argument_spec, **kwargs):
-        spec = dict(CONNECTION_SPEC)
-        spec.update(argument_spec)
-        self.ansible = AnsibleModule(argument_spec=spec, **kwargs)
-        self.params = self.ansible.params
-        if REQUESTS_IMPORT_ERROR:
-            self.ansible.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-        options = dict(self.params)
-        options["api_versions"] = dict((k, v) for k, v in (self.params["api_versions"] or {}).items() if v)
-        try:
-            self.client = PrismClient.from_options(options)
-        except ApiError as err:
-            self.fail_api(err)
-
-    @property
-    def check_mode(self):
-        return self.ansible.check_mode
+        ClientModule.__init__(self, CONNECTION_SPEC, _client, argument_spec, **kwargs)
 
     @property
     def diff(self):
         return self.ansible._diff
-
-    def fail_api(self, err, **result):
-        result.update(err.result())
-        self.ansible.fail_json(msg=str(err), **result)
-
-    def run(self, ensure):
-        try:
-            changed, result = ensure(self)
-        except ApiError as err:
-            self.fail_api(err)
-        self.ansible.exit_json(changed=changed, **result)

@@ -1,5 +1,7 @@
 """The audit store on SQLite and on a real PostgreSQL: migrations, the record, the hash chain."""
 
+import csv
+import io
 import threading
 
 import pytest
@@ -147,3 +149,28 @@ def test_concurrent_writers_keep_one_chain(db):
         report = chain.verify(session)
     assert report.ok, report.problems
     assert report.entries == 8 * 2 + 8 * 10 * 2
+
+
+def test_csv_evidence_keeps_one_cell_per_column():
+    """Ids space-separated; a migration's ids as key=value, several VMs' ids comma-separated."""
+    from day2ops_app.audit.export import EVIDENCE_FIELDS, export_csv
+
+    row = dict.fromkeys(EVIDENCE_FIELDS, "")
+    row.update(
+        task_ext_ids=["t-1", "t-2"],
+        vm_ext_ids=[],
+        recovery_point_ext_ids=[],
+        ext_ids=[],
+        migration={"plan_uuid": "p-1", "source_vm_id": ["vm-1", "vm-2"]},
+    )
+    record = {
+        "id": "e-1",
+        "item_id": "wave",
+        "playbook": "",
+        "operator": "olivia",
+        "approvals": [],
+        "evidence": [row],
+    }
+    (exported,) = csv.DictReader(io.StringIO(export_csv(record)))
+    assert exported["task_ext_ids"] == "t-1 t-2"
+    assert exported["migration"] == "plan_uuid=p-1 source_vm_id=vm-1,vm-2"

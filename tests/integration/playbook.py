@@ -36,8 +36,9 @@ def servicenow_env(sim: SimProcess) -> dict:
 
 
 def sim_env(sim: SimProcess) -> dict:
-    """Prism Central from NUTANIX_* (as a playbook without module_defaults reads it), and ServiceNow."""
-    return {**nutanix_env(sim.prism_options()), **servicenow_env(sim)}
+    """Prism Central from NUTANIX_* (as a playbook without module_defaults reads it), ServiceNow,
+    and vCenter and Move from VMWARE_* and MOVE_*."""
+    return {**nutanix_env(sim.prism_options()), **servicenow_env(sim), **sim.migration_env()}
 
 
 def connection(sim: SimProcess, **overrides) -> dict:
@@ -83,7 +84,7 @@ def run_tasks(
     }
     playbook = tmp_path / "play.yml"
     playbook.write_text(yaml.safe_dump([play], sort_keys=False))
-    environment = ansible_env(tmp_path, {**servicenow_env(sim), **(env or {})})
+    environment = ansible_env(tmp_path, {**servicenow_env(sim), **sim.migration_env(), **(env or {})})
     proc = subprocess.run(
         [str(BIN / "ansible-playbook"), str(playbook), *args],
         capture_output=True,

@@ -41,3 +41,58 @@ def test_reading_templates_is_no_evidence():
     assert (
         evidence_from_result("day2ops.ahv.template_info", {"changed": False, "ext_ids": [TEMPLATE]}) is None
     )
+
+
+def test_a_cutover_keeps_plan_workload_source_and_target_ids_in_the_migration():
+    result = {
+        "changed": True,
+        "plan_uuid": "plan-1",
+        "cut_over": ["fin-a", "fin-b"],
+        "migrations": [
+            {
+                "plan_uuid": "plan-1",
+                "workload_uuid": "5011-a",
+                "source_instance_uuid": "5011-a",
+                "source_vm_id": "vm-1007",
+                "source_vm_name": "fin-a",
+                "state": "Completed",
+                "target_vm_ext_id": "ahv-a",
+            },
+            {
+                "plan_uuid": "plan-1",
+                "workload_uuid": "5011-b",
+                "source_instance_uuid": "5011-b",
+                "source_vm_id": "vm-1014",
+                "source_vm_name": "fin-b",
+                "state": "Completed",
+                "target_vm_ext_id": "ahv-b",
+            },
+        ],
+        "target_vm_ext_ids": ["ahv-a", "ahv-b"],
+    }
+    found = evidence_from_result("day2ops.ahv.move_cutover", result)
+    assert found["migration"] == {
+        "plan_uuid": "plan-1",
+        "workload_uuid": ["5011-a", "5011-b"],
+        "source_instance_uuid": ["5011-a", "5011-b"],
+        "source_vm_id": ["vm-1007", "vm-1014"],
+        "source_vm_name": ["fin-a", "fin-b"],
+        "target_vm_ext_id": ["ahv-a", "ahv-b"],
+    }
+    # The AHV VMs the migration made are VMs of the record too.
+    assert found["vm_ext_ids"] == ["ahv-a", "ahv-b"]
+
+
+def test_a_single_vm_plan_and_a_vcenter_power_change_keep_plain_ids():
+    plan = {"changed": True, "plan_uuid": "plan-2", "workload_uuids": ["5011-c"], "plan": {"Name": "wave"}}
+    assert evidence_from_result("day2ops.ahv.move_plan", plan)["migration"] == {
+        "plan_uuid": "plan-2",
+        "workload_uuid": "5011-c",
+    }
+    power = {"changed": True, "vm_id": "vm-1021", "instance_uuid": "5011-d", "power_state": "POWERED_ON"}
+    assert evidence_from_result("day2ops.ahv.vcenter_vm_power", power)["migration"] == {
+        "source_vm_id": "vm-1021",
+        "source_instance_uuid": "5011-d",
+    }
+    # Reading Move is no evidence.
+    assert evidence_from_result("day2ops.ahv.move_plan_info", {"changed": False, "plans": [plan]}) is None

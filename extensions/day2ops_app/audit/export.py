@@ -91,8 +91,10 @@ def _cell(value):
     """Ids space-separated, the migration's ids as key=value: one cell each, easy to grep."""
     if isinstance(value, list):
         return " ".join(value)
-    if isinstance(value, dict):
-        return " ".join(f"{k}={v}" for k, v in sorted(value.items()))
+    if isinstance(value, dict):  # several VMs' ids of one key are comma-separated in its pair
+        return " ".join(
+            f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in sorted(value.items())
+        )
     return value
 
 

@@ -57,6 +57,17 @@ POWER = {
 }
 
 
+def no_guest_tools() -> dict:
+    """guestTools of a VM that has never had NGT: a new VM, or one that Move just brought over."""
+    return {
+        "isInstalled": False,
+        "isEnabled": False,
+        "isIsoInserted": False,
+        "isReachable": False,
+        "isVssSnapshotCapable": False,
+    }
+
+
 def check_positive_ints(spec: dict, prefix: str = "") -> None:
     for name in POSITIVE_INTS:
         if (
@@ -172,13 +183,7 @@ class VmmBackend:
             "cdRoms": [],
             "gpus": [],
             "serialPorts": [],
-            "guestTools": {
-                "isInstalled": False,
-                "isEnabled": False,
-                "isIsoInserted": False,
-                "isReachable": False,
-                "isVssSnapshotCapable": False,
-            },
+            "guestTools": no_guest_tools(),
         }
         for optional in ("description", "bootConfig", "guestCustomization", "ownershipInfo"):
             if spec.get(optional) is not None:

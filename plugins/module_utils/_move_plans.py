@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# Copyright: day2ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to day2ops.ahv: other collections must not import it; it changes without notice.
+
+Migration plans in an operator's words: providers, cluster, container and networks by name, VMs
+by name or instance UUID, resolved against what Move itself reports, into the plan Spec Move takes.
+Also the plan state by its StateString, never its number (5 is Paused, not "ready").
+"""
+
+from __future__ import annotations
+
+from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
+
+PREFIX = "MigrationPlanState"
+
+
+def plan_state(plan):
+    """`InProgress`, `Paused`, `Completed`, ... from a plan's MetaData.StateString."""
+    text = plan["MetaData"].get("StateString") or ""
+    return text[len(PREFIX) :] if text.startswith(PREFIX) else text
+
+
+def _one(action, kind, items, wanted, keys):
+    """The item whose any of `keys` equals `wanted`; fails naming the choices."""
+    found = [i for i in items if any(i.get(k) == wanted for k in keys)]
+    if len(found) != 1:
+        raise ApiError(
+            action,
+            "%s '%s' %s" % (kind, wanted, "matched %d" % len(found) if found else "not found"),
+            hint="use one of %s" % ", ".join(sorted(set(str(i.get(keys[0])) for i in items)))
+            if items
+            else None,
+        )
+    return found[0]
+
+
+def build_spec(client, params):
+    """The Spec of `POST /move/v2/plans` from the move_plan options."""
+    action = "create Move plan '%s'" % params["name"]
+    required = ["source_provider", "target_provider", "target_cluster", "vms", "network_mappings"]
+    missing = [k for k in required if not params.get(k)]
+    if missing:
+        raise ApiError(
+            action, "%s missing" % ", ".join(missing), hint="give every one of %s" % ", ".join(required)
+        )
+    providers = client.providers()
+    source = _one(
+        action, "source provider", [p["Spec"] for p in providers], params["source_provider"], ("Name", "UUID")
+    )
+    target = _one(
+        action, "target provider", [p["Spec"] for p in providers], params["target_provider"], ("Name", "UUID")
+    )
+    if "AOSProperties" not in target:
+        raise ApiError(
+            action, "'%s' is not a Prism Central/AHV target" % target["Name"], hint="name the AOS provider"
+        )
+    cluster = _one(
+        action, "cluster", target["AOSProperties"]["Clusters"], params["target_cluster"], ("Name", "UUID")
+    )
+    containers = cluster["Containers"]
+    container = (
+        _one(action, "container", containers, params["target_container"], ("Name", "UUID"))
+        if params.get("target_container")
+        else containers[0]
+    )
+    inventory = client.source_inventory(source["UUID"])
+    vms = [_one(action, "VM", inventory, vm, ("VMName", "VMUuid")) for vm in params["vms"]]
+    port_groups = dict((n["Name"], n["ID"]) for vm in inventory for n in vm.get("Networks") or ())
+    mappings = []
+    for i, mapping in enumerate(params["network_mappings"]):
+        source_net = port_groups.get(mapping["source"], mapping["source"])
+        target_net = _one(
+            action,
+            "network_mappings[%d].target network" % i,
+            cluster["Networks"],
+            mapping["target"],
+            ("Name", "UUID"),
+        )
+        test_net = ""
+        if mapping.get("test"):
+            test_net = _one(
+                action,
+                "network_mappings[%d].test network" % i,
+                cluster["Networks"],
+                mapping["test"],
+                ("Name", "UUID"),
+            )["UUID"]
+        mappings.append(
+            {"SourceNetworkID": source_net, "TargetNetworkID": target_net["UUID"], "TestNetworkID": test_net}
+        )
+    return {
+        "Name": params["name"],
+        "SourceInfo": {"ProviderUUID": source["UUID"]},
+        "TargetInfo": {
+            "ProviderUUID": target["UUID"],
+            "AOSProviderAttrs": {"ClusterUUID": cluster["UUID"], "ContainerUUID": container["UUID"]},
+        },
+        "NetworkMappings": mappings,
+        "Settings": {
+            "GuestPrepMode": params["guest_prep_mode"],
+            "NicConfigMode": "retain",
+            # -1: nothing scheduled; seeding starts when the plan is started.
+            "Schedule": {"ScheduleAtEpochSec": -1},
+        },
+        "Workload": {
+            "Type": "VM",
+            "VMs": [
+                {
+                    "VMReference": {"UUID": vm["VMUuid"], "VMID": vm["VmID"], "VMName": vm["VMName"]},
+                    "GuestPrepMode": params["guest_prep_mode"],
+                    "AllowUVMOps": params["guest_prep_mode"] == "auto",
+                    "RetainMacAddress": params["retain_mac"],
+                    "UninstallGuestTools": params["uninstall_vmware_tools"],
+                    "InstallNGT": params["install_ngt"],
+                }
+                for vm in vms
+            ],
+        },
+    }
+
+
+def readiness_failures(readiness):
+    """Every failed check, plan-level and per VM, as `{vm, check, message}`."""
+    out = []
+    for item in readiness.get("Failed") or []:
+        out.append(dict(vm=None, check=item.get("CheckType"), message=item.get("Message")))
+    for item in (readiness.get("VMChecksResult") or {}).get("Failed") or []:
+        out.append(
+            dict(
+                vm=item.get("VMName") or item.get("UUID"),
+                check=item.get("CheckType"),
+                message=item.get("Message"),
+            )
+        )
+    return out

@@ -1,0 +1,186 @@
+# -*- coding: utf-8 -*-
+# Copyright: day2ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to day2ops.ahv: other collections must not import it; it changes without notice.
+
+Every HTTP detail of vCenter Automation REST (/api, vSphere 7 and 8) lives here: the session
+(basic auth once, then `vmware-api-session-id`, re-created when it expires), the VM list's
+filters (repeated parameters, no `filter.` prefix), VM detail, power, guest identity, and the
+tagging calls that select VMs by tag, which the VM list itself cannot do.
+"""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import quote
+
+from ansible_collections.day2ops.ahv.plugins.module_utils._http import (
+    ApiError,
+    TokenAuth,
+    Transport,
+    error_from,
+)
+
+SESSION_HEADER = "vmware-api-session-id"
+HINTS = {
+    400: "fix the filter or value named above",
+    401: "check vcenter_username and vcenter_password",
+    403: "the vCenter user lacks the privilege for this operation",
+    404: "the object does not exist (any more) in this vCenter",
+}
+
+
+def _path(template, *args):
+    return template % tuple(quote(str(a), safe="") for a in args)
+
+
+def _failure(action, response):
+    """vCenter's `{error_type, messages: [{default_message}]}` as an ApiError coded by error_type."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not (isinstance(body, dict) and body.get("error_type")):
+        return error_from(action, response, hints=HINTS)
+    messages = [m.get("default_message") for m in body.get("messages") or [] if isinstance(m, dict)]
+    text = "; ".join(m for m in messages if m) or body["error_type"]
+    return error_from(action, response, text, body["error_type"], HINTS)
+
+
+class VCenterClient(object):
+    def __init__(self, transport, username, password):
+        self.transport = transport
+        self._basic = "Basic " + base64.b64encode(("%s:%s" % (username, password)).encode()).decode()
+        self.auth = TokenAuth(transport, self.login, SESSION_HEADER)
+
+    @classmethod
+    def from_options(cls, options):
+        """Build a client from the vcenter doc fragment's option names."""
+        return cls(
+            Transport(
+                "https://%s:%d" % (options["vcenter_host"], options["vcenter_port"]),
+                validate_certs=options["validate_certs"],
+                ca_path=options.get("ca_path"),
+                timeout=options.get("request_timeout") or 30.0,
+                address_options=("vcenter_host", "vcenter_port"),
+            ),
+            options["vcenter_username"],
+            options["vcenter_password"],
+        )
+
+    def login(self):
+        """A new session: basic auth once; vCenter answers 201 with the token as a bare JSON string."""
+        action = "log in to vCenter"
+        response = self.transport.request(
+            "POST", "/api/session", action, headers={"Authorization": self._basic}
+        )
+        if response.status_code not in (200, 201):
+            raise _failure(action, response)
+        return response.json()
+
+    def call(self, method, path, action, params=None, body=None):
+        response = self.auth.request(method, path, action, params=params, body=body)
+        if response.status_code >= 300:
+            raise _failure(action, response)
+        return response.json() if response.status_code != 204 and response.content else None
+
+    # -- VMs --------------------------------------------------------------------------------
+    def list_vms(self, **filters):
+        """VM summaries matching every filter given (each a list: its values OR together)."""
+        params = [(k, v) for k, values in sorted(filters.items()) for v in values or ()]
+        return self.call("GET", "/api/vcenter/vm", "list vCenter VMs", params=params)
+
+    def vm(self, moref):
+        return self.call("GET", _path("/api/vcenter/vm/%s", moref), "read vCenter VM '%s'" % moref)
+
+    def power(self, moref, action):
+        """start, stop, suspend or reset; False when the VM already was where asked (not an error)."""
+        try:
+            self.call(
+                "POST",
+                _path("/api/vcenter/vm/%s/power", moref),
+                "%s vCenter VM '%s'" % (action, moref),
+                params={"action": action},
+            )
+        except ApiError as err:
+            if err.code == "ALREADY_IN_DESIRED_STATE":
+                return False
+            raise
+        return True
+
+    def guest_identity(self, moref):
+        """The guest's identity; None while VMware Tools is not running (vCenter answers 503)."""
+        try:
+            return self.call(
+                "GET",
+                _path("/api/vcenter/vm/%s/guest/identity", moref),
+                "read the guest identity of '%s'" % moref,
+            )
+        except ApiError as err:
+            if err.status == 503:
+                return None
+            raise
+
+    def resolve(self, kind, names):
+        """Names of clusters, folders or datacenters -> their ids; an unknown name fails, naming it."""
+        if not names:
+            return []
+        found = self.call(
+            "GET", "/api/vcenter/%s" % kind, "find vCenter %ss" % kind, params=[("names", n) for n in names]
+        )
+        ids = dict((item["name"], item[kind]) for item in found)
+        missing = [n for n in names if n not in ids]
+        if missing:
+            raise ApiError(
+                "find vCenter %ss" % kind,
+                "no %s named %s" % (kind, ", ".join("'%s'" % n for n in missing)),
+                hint="check the %s names in vCenter (they are exact and case-sensitive)" % kind,
+            )
+        return [ids[n] for n in names]
+
+    # -- tags -------------------------------------------------------------------------------
+    def vms_tagged(self, tags):
+        """The VM ids carrying every `category: tag` pair of `tags` (names, as an operator writes them)."""
+        categories = {}
+        for category_id in self.call("GET", "/api/cis/tagging/category", "list tag categories"):
+            category = self.call(
+                "GET", _path("/api/cis/tagging/category/%s", category_id), "read a tag category"
+            )
+            categories[category["name"]] = category_id
+        selected = None
+        for category_name, tag_name in sorted(tags.items()):
+            if category_name not in categories:
+                raise ApiError(
+                    "select VMs by tag",
+                    "vCenter has no tag category '%s'" % category_name,
+                    hint="use one of %s" % ", ".join(sorted(categories)),
+                )
+            tag_ids = self.call(
+                "POST",
+                "/api/cis/tagging/tag",
+                "list the tags of category '%s'" % category_name,
+                params={"action": "list-tags-for-category"},
+                body={"category_id": categories[category_name]},
+            )
+            tag_id = None
+            for candidate in tag_ids:
+                if (
+                    self.call("GET", _path("/api/cis/tagging/tag/%s", candidate), "read a tag")["name"]
+                    == tag_name
+                ):
+                    tag_id = candidate
+            if tag_id is None:
+                raise ApiError(
+                    "select VMs by tag",
+                    "category '%s' has no tag '%s'" % (category_name, tag_name),
+                    hint="check the tag name in vCenter",
+                )
+            objects = self.call(
+                "POST",
+                _path("/api/cis/tagging/tag-association/%s", tag_id),
+                "list the VMs tagged %s:%s" % (category_name, tag_name),
+                params={"action": "list-attached-objects"},
+            )
+            ids = set(o["id"] for o in objects if o.get("type") == "VirtualMachine")
+            selected = ids if selected is None else selected & ids
+        return selected or set()

@@ -1,0 +1,73 @@
+"""The vCenter and Move clients against the simulator process: re-login when a token or session
+expires, the shared transport's retries, and errors that name the call and the API's own reason."""
+
+import pytest
+from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
+from ansible_collections.day2ops.ahv.plugins.module_utils._move import MoveClient, target_ext_id
+from ansible_collections.day2ops.ahv.plugins.module_utils._vcenter import VCenterClient
+from sim_process import MOVE_USERNAME, PASSWORD, VCENTER_USERNAME
+
+
+def vcenter(sim, password=PASSWORD) -> VCenterClient:
+    return VCenterClient.from_options(
+        {
+            "vcenter_host": sim.host,
+            "vcenter_port": sim.vcenter_port,
+            "vcenter_username": VCENTER_USERNAME,
+            "vcenter_password": password,
+            "validate_certs": True,
+            "ca_path": str(sim.cert_path),
+        }
+    )
+
+
+def move(sim) -> MoveClient:
+    return MoveClient.from_options(
+        {
+            "move_host": sim.host,
+            "move_port": sim.move_port,
+            "move_username": MOVE_USERNAME,
+            "move_password": PASSWORD,
+            "validate_certs": True,
+            "ca_path": str(sim.cert_path),
+        }
+    )
+
+
+def test_move_logs_in_again_when_its_token_expires(sim):
+    client = move(sim)
+    assert len(client.providers()) == 2 and client.auth.logins == 1
+    sim.control("POST", "move/expire-tokens")
+    assert len(client.providers()) == 2 and client.auth.logins == 2
+
+
+def test_vcenter_creates_a_new_session_after_an_idle_one_expires(sim):
+    client = vcenter(sim)
+    assert len(client.list_vms(power_states=["POWERED_OFF"])) > 0
+    sim.control("POST", "clock", {"advance_seconds": 1801})
+    assert client.list_vms(names=["fin-docs-stg-004"])[0]["name"] == "fin-docs-stg-004"
+    assert client.auth.logins == 2
+
+
+def test_vcenter_retries_a_throttled_call_through_the_shared_transport(sim):
+    sim.control("POST", "faults", {"path": "/api/vcenter/vm", "status": 503, "retry_after": 0, "count": 2})
+    client = vcenter(sim)
+    assert len(client.list_vms()) == 300
+    assert client.transport.stats["retries"] == 2
+
+
+def test_errors_name_the_call_and_the_apis_reason(sim):
+    with pytest.raises(ApiError) as bad_login:
+        vcenter(sim, password="wrong").list_vms()
+    assert str(bad_login.value).startswith("Failed to log in to vCenter: 401 UNAUTHENTICATED")
+    assert "check vcenter_username and vcenter_password" in str(bad_login.value)
+    assert vcenter(sim).power("vm-1007", "start") is False  # already on: not an error
+    with pytest.raises(ApiError) as missing:
+        move(sim).plan("nope")
+    assert "Failed to read Move plan 'nope': 404 20404: Migration plan nope not found" in str(missing.value)
+
+
+def test_the_target_vm_comes_from_the_console_link():
+    link = "https://pc:9440/vnc/vm/0b6f3c52-1d7e-4a55-8f0e-6a2d9c1e7b34/proxy"
+    assert target_ext_id({"VmConsoleLink": link}) == "0b6f3c52-1d7e-4a55-8f0e-6a2d9c1e7b34"
+    assert target_ext_id({"StateString": "DataSeeding"}) is None
