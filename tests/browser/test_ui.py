@@ -33,56 +33,62 @@ def fill_safe_patch(page, app):
     page.get_by_label("VMs per batch").fill("3")
 
 
-def test_operator_patches_approver_approves_run_completes_with_evidence(sim, sshd, tmp_path, new_page):
+@pytest.fixture
+def lab_app(sim, sshd, tmp_path):
+    """The app set up to patch for real over the loopback sshd. Asked for before new_page, so its pages
+    close before it stops (an open run page would report the refused reconnects)."""
     app = start_patch_lab_app(sim, sshd, tmp_path)
-    try:
-        sim.control("POST", f"guests/{sim.vm(BROKEN)['extId']}", {"break_next_patch": True})
-        olivia = new_page(app, "olivia")
-        fill_safe_patch(olivia, app)
-        expect(olivia.locator("#preview-count")).to_have_text("3")
-        expect(olivia.locator("#preview-body tbody tr")).to_have_count(3)
-        assert set(olivia.locator("#preview-body tbody td:first-child").all_inner_texts()) == SCOPE
-        screenshot(olivia, "form-safe-patch")
-        olivia.get_by_role("button", name="Ask for approval").click()
-        olivia.wait_for_url(re.compile(r".*/ui/runs/[^/]+$"))
-        execution_id = olivia.url.rsplit("/", 1)[1]
-        expect(olivia.locator("#run-status")).to_have_text("pending approval")
+    yield app
+    app.stop()
 
-        alex = new_page(app, "alex")
-        expect(alex.locator("#approvals-count")).to_have_text("1")
-        alex.get_by_role("link", name=re.compile("Approvals")).click()
-        request = alex.locator("article[data-gate]").filter(has_text="Patch VMs safely")
-        expect(request).to_contain_text("Requested by olivia")
-        expect(request).to_contain_text("department")
-        expect(request.locator(".scope")).to_contain_text("3 VMs in scope")
-        screenshot(alex, "approvals")
-        request.get_by_label("Comment").fill("window ok, CHG0042")
-        request.get_by_role("button", name="Approve").click()
-        expect(alex.locator("#inbox")).to_contain_text("Nothing waits for you")
 
-        # The operator's page follows the run live: per-VM rows, steps, Prism task links.
-        expect(olivia.locator("#run-status")).to_have_text(re.compile("successful|failed"), timeout=300_000)
-        rows = olivia.locator("table.hosts tbody tr")
-        expect(rows).to_have_count(3)
-        assert {r.get_attribute("data-host") for r in rows.all()} == SCOPE
-        broken = olivia.locator(f'tr[data-host="{BROKEN}"]')
-        expect(broken.locator(".step", has_text="Revert")).not_to_have_count(0)
-        expect(olivia.locator("#approvals")).to_contain_text("alex approved")
-        expect(olivia.locator("#approvals")).to_contain_text("window ok, CHG0042")
-        shown_tasks = set(olivia.locator("table.hosts a.task").all_text_contents())
-        screenshot(olivia, "run-safe-patch")
+def test_operator_patches_approver_approves_run_completes_with_evidence(sim, lab_app, new_page):
+    app = lab_app
+    sim.control("POST", f"guests/{sim.vm(BROKEN)['extId']}", {"break_next_patch": True})
+    olivia = new_page(app, "olivia")
+    fill_safe_patch(olivia, app)
+    expect(olivia.locator("#preview-count")).to_have_text("3")
+    expect(olivia.locator("#preview-body tbody tr")).to_have_count(3)
+    assert set(olivia.locator("#preview-body tbody td:first-child").all_inner_texts()) == SCOPE
+    screenshot(olivia, "form-safe-patch")
+    olivia.get_by_role("button", name="Ask for approval").click()
+    olivia.wait_for_url(re.compile(r".*/ui/runs/[^/]+$"))
+    execution_id = olivia.url.rsplit("/", 1)[1]
+    expect(olivia.locator("#run-status")).to_have_text("pending approval")
 
-        with olivia.expect_download() as download:
-            olivia.get_by_role("link", name="Evidence (CSV)").click()
-        exported = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
-        exported_tasks = {t for row in exported for t in row["task_ext_ids"].split()}
-        evidence = app.client("olivia").get(f"/api/runs/{execution_id}/evidence").json()
-        assert exported_tasks == set(evidence["task_ext_ids"]) and exported_tasks
-        assert shown_tasks == exported_tasks
-        assert {row["host"] for row in exported} == SCOPE
-        assert all("approve by alex" in row["approvals"] for row in exported)
-    finally:
-        app.stop()
+    alex = new_page(app, "alex")
+    expect(alex.locator("#approvals-count")).to_have_text("1")
+    alex.get_by_role("link", name=re.compile("Approvals")).click()
+    request = alex.locator("article[data-gate]").filter(has_text="Patch VMs safely")
+    expect(request).to_contain_text("Requested by olivia")
+    expect(request).to_contain_text("department")
+    expect(request.locator(".scope")).to_contain_text("3 VMs in scope")
+    screenshot(alex, "approvals")
+    request.get_by_label("Comment").fill("window ok, CHG0042")
+    request.get_by_role("button", name="Approve").click()
+    expect(alex.locator("#inbox")).to_contain_text("Nothing waits for you")
+
+    # The operator's page follows the run live: per-VM rows, steps, Prism task links.
+    expect(olivia.locator("#run-status")).to_have_text(re.compile("successful|failed"), timeout=300_000)
+    rows = olivia.locator("table.hosts tbody tr")
+    expect(rows).to_have_count(3)
+    assert {r.get_attribute("data-host") for r in rows.all()} == SCOPE
+    broken = olivia.locator(f'tr[data-host="{BROKEN}"]')
+    expect(broken.locator(".step", has_text="Revert")).not_to_have_count(0)
+    expect(olivia.locator("#approvals")).to_contain_text("alex approved")
+    expect(olivia.locator("#approvals")).to_contain_text("window ok, CHG0042")
+    shown_tasks = set(olivia.locator("table.hosts a.task").all_text_contents())
+    screenshot(olivia, "run-safe-patch")
+
+    with olivia.expect_download() as download:
+        olivia.get_by_role("link", name="Evidence (CSV)").click()
+    exported = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
+    exported_tasks = {t for row in exported for t in row["task_ext_ids"].split()}
+    evidence = app.client("olivia").get(f"/api/runs/{execution_id}/evidence").json()
+    assert exported_tasks == set(evidence["task_ext_ids"]) and exported_tasks
+    assert shown_tasks == exported_tasks
+    assert {row["host"] for row in exported} == SCOPE
+    assert all("approve by alex" in row["approvals"] for row in exported)
 
 
 def test_a_rejected_request_never_runs(app, sim, new_page):
