@@ -136,6 +136,22 @@ def backoff_seconds(attempt, base=0.5, cap=8.0):
 class Transport:
     """One requests session to one server, shared by the threads that page and poll concurrently."""
 
+    @classmethod
+    def from_options(cls, options, prefix, default_port, **kwargs):
+        """The transport that `<prefix>_host`/`<prefix>_port` and the shared TLS and timeout options name
+        (the doc fragments of Prism, vCenter and Move spell them alike)."""
+        host = options[prefix + "_host"]
+        if ":" in host and not host.startswith("["):
+            host = "[%s]" % host  # an IPv6 literal
+        return cls(
+            "https://%s:%s" % (host, options.get(prefix + "_port") or default_port),
+            validate_certs=options.get("validate_certs", True),
+            ca_path=options.get("ca_path"),
+            timeout=options.get("request_timeout") or 30.0,
+            address_options=(prefix + "_host", prefix + "_port"),
+            **kwargs
+        )
+
     def __init__(
         self,
         base_url,

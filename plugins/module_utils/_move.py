@@ -73,13 +73,7 @@ class MoveClient(object):
     def from_options(cls, options):
         """Build a client from the move doc fragment's option names."""
         return cls(
-            Transport(
-                "https://%s:%d" % (options["move_host"], options["move_port"]),
-                validate_certs=options["validate_certs"],
-                ca_path=options.get("ca_path"),
-                timeout=options.get("request_timeout") or 30.0,
-                address_options=("move_host", "move_port"),
-            ),
+            Transport.from_options(options, "move", 443),
             options["move_username"],
             options["move_password"],
         )

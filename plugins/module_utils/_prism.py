@@ -98,17 +98,13 @@ class PrismClient:
                 hint="set nutanix_username and nutanix_password (or NUTANIX_USERNAME/NUTANIX_PASSWORD), "
                 "or nutanix_api_key",
             )
-        host = options["nutanix_host"]
-        if ":" in host and not host.startswith("["):
-            host = "[%s]" % host  # an IPv6 literal
-        transport = Transport(
-            "https://%s:%s" % (host, options.get("nutanix_port") or 9440),
+        transport = Transport.from_options(
+            options,
+            "nutanix",
+            9440,
             username=options.get("nutanix_username"),
             password=options.get("nutanix_password"),
             api_key=options.get("nutanix_api_key"),
-            validate_certs=options.get("validate_certs", True),
-            ca_path=options.get("ca_path"),
-            timeout=options.get("request_timeout") or 30.0,
             max_retries=options.get("max_retries", 5),
             pool_size=options.get("concurrency") or 8,
         )

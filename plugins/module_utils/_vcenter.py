@@ -57,13 +57,7 @@ class VCenterClient(object):
     def from_options(cls, options):
         """Build a client from the vcenter doc fragment's option names."""
         return cls(
-            Transport(
-                "https://%s:%d" % (options["vcenter_host"], options["vcenter_port"]),
-                validate_certs=options["validate_certs"],
-                ca_path=options.get("ca_path"),
-                timeout=options.get("request_timeout") or 30.0,
-                address_options=("vcenter_host", "vcenter_port"),
-            ),
+            Transport.from_options(options, "vcenter", 443),
             options["vcenter_username"],
             options["vcenter_password"],
         )

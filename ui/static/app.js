@@ -57,6 +57,13 @@ export function when(iso) {
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+// A run's inputs as "name: value" pairs, leaving out the ones nobody filled in.
+export function givenInputs(inputs) {
+  return Object.entries(inputs)
+    .filter(([, v]) => v !== null && v !== "" && !(Array.isArray(v) && !v.length))
+    .map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : String(v)]);
+}
+
 export function status(value) {
   return el("span", { class: `status status-${value}` }, value.replaceAll("_", " "));
 }

@@ -1,13 +1,12 @@
-import { api, el, empty, errorBox, show, status, toast, when } from "../app.js";
+import { api, el, givenInputs, empty, errorBox, show, status, toast, when } from "../app.js";
 
 const inbox = document.getElementById("inbox");
 const decided = document.getElementById("decided");
 
 const titles = new Map();
-const given = ([, v]) => v !== null && v !== "" && !(Array.isArray(v) && !v.length);
 
 function inputsList(inputs) {
-  return el("dl", { class: "facts small" }, Object.entries(inputs).filter(given).flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, Array.isArray(v) ? v.join(", ") : String(v))]));
+  return el("dl", { class: "facts small" }, givenInputs(inputs).flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
 }
 
 async function request(gate) {

@@ -1,4 +1,4 @@
-import { api, el, errorBox, show, status, taskLink, toast, when } from "../app.js";
+import { api, el, givenInputs, errorBox, show, status, taskLink, toast, when } from "../app.js";
 
 const root = document.getElementById("run");
 const id = root.dataset.executionId;
@@ -12,7 +12,7 @@ document.getElementById("export-json").href = `/api/runs/${id}/evidence?format=j
 document.getElementById("export-csv").href = `/api/runs/${id}/evidence?format=csv`;
 
 function facts(run) {
-  const inputs = Object.entries(run.inputs).filter(([, v]) => v !== null && v !== "" && !(Array.isArray(v) && !v.length)).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") : v}`).join(" · ");
+  const inputs = givenInputs(run.inputs).map(([k, v]) => `${k}: ${v}`).join(" · ");
   const pairs = [
     ["Requested by", run.operator], ["Requested", when(run.created_at)], ["Started", when(run.started_at)],
     ["Finished", when(run.finished_at)], ["Inputs", inputs || "none"], ["Source", run.source],
