@@ -13,6 +13,7 @@ packages=(
   openssh-server  # the loopback sshd the tests start themselves
   postgresql      # the audit store tests start a real PostgreSQL server
   chromium        # headless browser tests of the UI (Playwright with executable_path)
+  openjdk-17-jre-headless # ansible-rulebook's rule engine (drools_jpy) runs in a Java 17 JVM
 )
 
 # ${db:Status-Status} is "installed" only for a fully installed package (not for config-files,

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import requests
 import yaml
-from sim_process import PASSWORD, USERNAME, SimProcess, free_port
+from http_wait import wait_for_http
+from sim_process import MOVE_USERNAME, PASSWORD, USERNAME, VCENTER_USERNAME, SimProcess, free_port
 
 BIN = Path(sys.executable).parent
 # Demo users: every role, and the approver groups the shipped catalog names.
@@ -45,15 +46,11 @@ class AppProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=2).ok:
-                    return self
-            except requests.ConnectionError:
-                pass
-            assert self.process.poll() is None and time.monotonic() < deadline, self.log()
-            time.sleep(0.2)
+        try:
+            wait_for_http(f"{self.url}/healthz", self.process, 60, "the app did not start")
+        except AssertionError:
+            raise AssertionError(self.log()) from None
+        return self
 
     def log(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in self.log_files if p.exists())
@@ -144,6 +141,17 @@ def app_env(sim: SimProcess, workdir: Path, db_url: str, **settings) -> dict:
         "DAY2OPS_PRISM_CA_PATH": str(sim.cert_path),
         "DAY2OPS_SCHEDULER_SECONDS": "0.5",
         "ANSIBLE_HOME": str(workdir / "ansible-home"),
+        # vCenter and Move for the migration items, as the app's own settings.
+        "DAY2OPS_VCENTER_HOST": sim.host,
+        "DAY2OPS_VCENTER_PORT": str(sim.vcenter_port),
+        "DAY2OPS_VCENTER_USERNAME": VCENTER_USERNAME,
+        "DAY2OPS_VCENTER_PASSWORD": PASSWORD,
+        "DAY2OPS_VCENTER_CA_PATH": str(sim.cert_path),
+        "DAY2OPS_MOVE_HOST": sim.host,
+        "DAY2OPS_MOVE_PORT": str(sim.move_port),
+        "DAY2OPS_MOVE_USERNAME": MOVE_USERNAME,
+        "DAY2OPS_MOVE_PASSWORD": PASSWORD,
+        "DAY2OPS_MOVE_CA_PATH": str(sim.cert_path),
     }
     env.update({f"DAY2OPS_{k.upper()}": str(v) for k, v in settings.items()})
     return env

@@ -18,6 +18,10 @@ from day2ops_app.audit import chain, store
 from day2ops_app.catalog.model import Item
 from day2ops_app.db.tables import Decision, Execution, Gate, User, utcnow
 
+# The gate before the run is found by this name when an engine asks for it again (an AWX workflow's
+# approval node for the run gate): the app decided it before the launch.
+RUN_GATE_NAME = "before the run"
+
 
 class Forbidden(Exception):
     pass
@@ -57,7 +61,7 @@ class ApprovalService:
             session,
             execution,
             kind="run",
-            name="before the run",
+            name=RUN_GATE_NAME,
             message=f"{execution.operator} asks to run {item.title}",
             details={"item": item.id, "inputs": execution.inputs},
             reviewers=policy.users,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from day2ops_app.runs.remote_nodes import nodes_from
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -33,6 +35,19 @@ class Settings(BaseSettings):
     # Where a Prism task id links to in the UI; {host}, {port} and {task_ext_id} are filled in.
     prism_task_url: str = "https://{host}:{port}/api/prism/v4.0/config/tasks/{task_ext_id}"
 
+    # vCenter and Nutanix Move, for the migration items: handed to every run as VMWARE_* and MOVE_*, the
+    # passwords as secrets (see migration_env).
+    vcenter_host: str = ""
+    vcenter_port: int = 443
+    vcenter_username: str = ""
+    vcenter_password: SecretStr = SecretStr("")
+    vcenter_ca_path: str = ""
+    move_host: str = ""
+    move_port: int = 443
+    move_username: str = "nutanix"
+    move_password: SecretStr = SecretStr("")
+    move_ca_path: str = ""
+
     # Site-specific YAML: extra vars for every run, and host vars for the VMs of a generated inventory
     # (SSH user and key, for example).
     site_vars_file: Path | None = None
@@ -44,10 +59,64 @@ class Settings(BaseSettings):
     # A fire more than this late counts as missed (the app was down): see Schedule.missed.
     misfire_grace_seconds: float = 120.0
     default_gate_hours: float = 72.0
+    # Where a run executes: `local` (ansible-runner on this machine); see runs/backends.py.
+    run_backend: str = "local"
     # Names this instance in the runs it drives; give each instance sharing a database its own.
     instance_id: str = socket.gethostname()
+    # run_backend `awx`: AWX / Ansible Automation Platform runs the exported job templates
+    # (docs/deploy/awx-backend.md). The token is an OAuth2 token of the AWX user the app acts as.
+    awx_url: str = ""
+    awx_token: SecretStr = SecretStr("")
+    awx_verify_ssl: bool = True
+    awx_poll_seconds: float = Field(2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _awx_reachable(self):
+        if self.run_backend == "awx":
+            for field, value in (("AWX_URL", self.awx_url), ("AWX_TOKEN", self.awx_token.get_secret_value())):
+                if not value:
+                    raise ValueError(f"DAY2OPS_{field} is empty: DAY2OPS_RUN_BACKEND=awx needs it")
+        return self
+
+    # run_backend `remote`: ansible-runner workers on execution nodes over SSH
+    # (docs/deploy/remote-workers.md): user@host:port, comma separated; their host keys must be known.
+    remote_workers: str = ""
+    remote_ssh_key: Path | None = None
+    remote_known_hosts: Path | None = None
+    remote_runner: str = "ansible-runner"
+
+    @model_validator(mode="after")
+    def _remote_workers_usable(self):
+        if self.run_backend == "remote":
+            nodes_from(self.remote_workers, self.remote_ssh_key, self.remote_known_hosts)
+        return self
 
     def secret_values(self) -> list[str]:
         return [
-            s for s in (self.prism_password.get_secret_value(), self.prism_api_key.get_secret_value()) if s
+            s
+            for s in (
+                self.prism_password.get_secret_value(),
+                self.prism_api_key.get_secret_value(),
+                self.awx_token.get_secret_value(),
+                self.vcenter_password.get_secret_value(),
+                self.move_password.get_secret_value(),
+            )
+            if s
         ]
+
+    def migration_env(self) -> tuple[dict[str, str], dict[str, str]]:
+        """The VMWARE_* and MOVE_* variables of a run, plain and secret, for what is configured."""
+        env: dict[str, str] = {}
+        secret: dict[str, str] = {}
+        for prefix, user, name in (("VMWARE", "VMWARE_USER", "vcenter"), ("MOVE", "MOVE_USERNAME", "move")):
+            if not getattr(self, f"{name}_host"):
+                continue
+            env[f"{prefix}_HOST"] = getattr(self, f"{name}_host")
+            env[f"{prefix}_PORT"] = str(getattr(self, f"{name}_port"))
+            env[user] = getattr(self, f"{name}_username")
+            if getattr(self, f"{name}_ca_path"):
+                env[f"{prefix}_CA_PATH"] = getattr(self, f"{name}_ca_path")
+            password = getattr(self, f"{name}_password").get_secret_value()
+            if password:
+                secret[f"{prefix}_PASSWORD"] = password
+        return env, secret

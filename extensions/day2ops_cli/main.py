@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from day2ops_cli import demo
+from day2ops_cli import awx, demo
 
 
 def _sim(args: argparse.Namespace) -> None:
@@ -206,6 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     sim.set_defaults(func=_sim)
     _app_commands(sub)
     demo.add_parser(sub)
+    awx.add_parser(sub)
     args = parser.parse_args(argv)
     args.func(args)
 

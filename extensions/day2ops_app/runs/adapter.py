@@ -26,21 +26,30 @@ RUNNER_STATUS = {"successful": "successful", "failed": "failed", "canceled": "ca
 @dataclass
 class RunRequest:
     execution_id: str
+    item_id: str
     private_dir: Path
     playbook: Path
     project_dir: Path
     extra_vars: dict
     env: dict[str, str]
     secret_env: dict[str, str] = field(default_factory=dict)
+    # The secret inputs again, by their variable name, for engines that keep them encrypted as variables
+    # (AWX password survey answers); the local runner hands them over in secret_env only.
+    secret_vars: dict[str, str] = field(default_factory=dict)
     inventory: dict | None = None
 
 
 @dataclass
 class RunListener:
-    on_start: Callable[[], None]
+    # Both take an optional reason for the record: where the run started (a remote worker node), why it
+    # ended when ansible-playbook's exit status cannot say (a node that cannot be reached).
+    on_start: Callable[..., None]
     on_event: Callable[[dict], bool]
-    on_finish: Callable[[str, int | None], None]
+    on_finish: Callable[..., None]
     should_cancel: Callable[[], bool]
+    # For engines that hold approval steps of their own (AWX workflow approval nodes): opens the app's gate
+    # of that spec (or finds the one opened already) and returns its status, so the app decides.
+    gate: Callable[[dict], str] | None = None
 
 
 @dataclass

@@ -21,7 +21,8 @@ from day2ops_app.catalog.scope import render, scope_of
 from day2ops_app.collection import collections_path
 from day2ops_app.db.engine import Database
 from day2ops_app.db.tables import Execution, User
-from day2ops_app.runs.adapter import RunHandle, RunListener, RunRequest, start_run
+from day2ops_app.runs.adapter import RunHandle, RunListener, RunRequest
+from day2ops_app.runs.backends import starter_for
 from day2ops_app.runs.processes import kill_run
 from day2ops_app.security import digest, new_token
 from day2ops_app.settings import Settings
@@ -105,7 +106,7 @@ class RunService:
             execution.run_token_sha256 = digest(token)
         request = self._request(execution, item, values, {**secrets, "DAY2OPS_RUN_TOKEN": token})
         redactor = Redactor([*secrets.values(), token, *self.settings.secret_values()])
-        handle = start_run(request, self._listener(execution_id, redactor))
+        handle = starter_for(self.settings)(request, self._listener(execution_id, redactor))
         with self._lock:
             self.handles[execution_id] = handle
 
@@ -131,6 +132,8 @@ class RunService:
             "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
             "DAY2OPS_APP_URL": s.base_url,
             "DAY2OPS_RUN_ID": execution.id,
+            # Who asked for the run, for the audit trails playbooks keep themselves (migration waves).
+            "DAY2OPS_OPERATOR": execution.operator,
             "DAY2OPS_STATE_DIR": str(s.data_dir / "state"),
             "NUTANIX_HOST": s.prism_host,
             "NUTANIX_PORT": str(s.prism_port),
@@ -144,14 +147,23 @@ class RunService:
             secret_env["NUTANIX_PASSWORD"] = s.prism_password.get_secret_value()
         if s.prism_api_key.get_secret_value():
             secret_env["NUTANIX_API_KEY"] = s.prism_api_key.get_secret_value()
+        migration_env, migration_secrets = s.migration_env()
+        env.update(migration_env)
+        secret_env.update(migration_secrets)
         return RunRequest(
             execution_id=execution.id,
+            item_id=item.id,
             private_dir=s.data_dir / "runs" / execution.id,
             playbook=(s.playbook_dir / item.playbook).resolve(),
             project_dir=s.playbook_dir.resolve().parent,
             extra_vars=extra_vars,
             env=env,
             secret_env=secret_env,
+            secret_vars={
+                i.var or i.name: str(values[i.name])
+                for i in item.inputs
+                if i.type == "secret" and values.get(i.name) not in (None, "")
+            },
             inventory=self._inventory(item, values),
         )
 
@@ -172,9 +184,9 @@ class RunService:
     def _listener(self, execution_id: str, redactor: Redactor) -> RunListener:
         last_check = [0.0]
 
-        def on_start():
+        def on_start(reason: str = ""):
             with self.db.session() as session:
-                store.transition(session, session.get(Execution, execution_id), "running", "day2ops")
+                store.transition(session, session.get(Execution, execution_id), "running", "day2ops", reason)
 
         def on_event(event: dict) -> bool:
             try:
@@ -189,14 +201,13 @@ class RunService:
                 event.update(redactor.scrub(event))
                 return True
 
-        def on_finish(status: str, rc: int | None):
+        def on_finish(status: str, rc: int | None, reason: str = ""):
             with self.db.session() as session:
                 execution = session.get(Execution, execution_id)
                 if execution.cancel_requested and status != "successful":
                     status = "canceled"
-                store.transition(
-                    session, execution, status, "day2ops", f"ansible-playbook exited with {rc}", rc=rc
-                )
+                reason = reason or f"ansible-playbook exited with {rc}"
+                store.transition(session, execution, status, "day2ops", reason, rc=rc)
             with self._lock:
                 self.handles.pop(execution_id, None)
 
@@ -208,7 +219,26 @@ class RunService:
             with self.db.session() as session:
                 return bool(session.get(Execution, execution_id).cancel_requested)
 
-        return RunListener(on_start, on_event, on_finish, should_cancel)
+        def gate(spec: dict) -> str:
+            # The engine's approval step becomes the app's gate, with the item's reviewers: the app's rules
+            # (named reviewers, four-eyes) decide, the engine follows.
+            with self.db.session() as session:
+                execution = session.get(Execution, execution_id)
+                item = self.catalog.get(execution.item_id)
+                policy = item.approval if item else None
+                if policy is None or not (policy.group or policy.users):
+                    raise ValueError(
+                        f"catalog item {execution.item_id} names no reviewers for its gate {spec['name']!r}: "
+                        "set approval.group or approval.users (approval.required may stay 0)"
+                    )
+                reviewers = {"reviewers": policy.users, "reviewer_group": policy.group}
+                opened, _ = self.approvals.open_playbook_gate(
+                    session, execution, {**reviewers, "required": max(policy.required, 1), **spec}
+                )
+                self.approvals.expire(session, opened)
+                return opened.status
+
+        return RunListener(on_start, on_event, on_finish, should_cancel, gate)
 
     # -- cancel, recover --------------------------------------------------------------------
 

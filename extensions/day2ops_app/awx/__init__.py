@@ -1,0 +1,1 @@
+"""Turns the app's catalog and schedules into AWX / Ansible Automation Platform object definitions."""
