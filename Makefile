@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 COLLECTIONS := collections
 SIM_PORT ?= 9440
+VCENTER_PORT ?= 9443
+MOVE_PORT ?= 9444
 APP_PORT ?= 8080
 SIM_VMS ?= 300
 PYTEST_ARGS ?=
@@ -25,10 +27,11 @@ collection: $(STAMP)
 
 demo: collection
 	@echo
-	@echo "  Starting the Prism Central simulator and the self-service app with demo users (loopback only)."
+	@echo "  Starting the Prism Central, vCenter and Move simulators and the self-service app with demo users (loopback only)."
 	@echo "  for the collection:  export NUTANIX_HOST=127.0.0.1 NUTANIX_PORT=$(SIM_PORT) NUTANIX_USERNAME=admin \\"
 	@echo "                         NUTANIX_PASSWORD=Nutanix.123 NUTANIX_CA_PATH=$(CURDIR)/.demo/sim/sim-cert.pem"
-	$(BIN)/day2ops demo --port $(APP_PORT) --sim-port $(SIM_PORT) --vm-count $(SIM_VMS) --dir .demo
+	$(BIN)/day2ops demo --port $(APP_PORT) --sim-port $(SIM_PORT) --vcenter-port $(VCENTER_PORT) \
+		--move-port $(MOVE_PORT) --vm-count $(SIM_VMS) --dir .demo
 
 # With `make demo` running: playbooks/safe_patch.yml over HR's test app tier, one VM made to break.
 demo-patch: collection

@@ -21,6 +21,7 @@ DEMO_USERS = (
     ("ada", "ada-admin-demo", ["admin", "approver", "operator"], ["change-approvers", "dr-approvers"]),
 )
 SIM_USER, SIM_PASSWORD = "admin", "Nutanix.123"
+VCENTER_USER, MOVE_USER = "administrator@vsphere.local", "nutanix"
 
 
 def _wait_for_port(port: int, child: subprocess.Popen, seconds: float = 60) -> None:
@@ -53,7 +54,7 @@ def _add_demo_users(settings) -> None:
 def demo(args: argparse.Namespace) -> None:
     import uvicorn
     from day2ops_app.main import create_app
-    from day2ops_app.settings import Settings
+    from day2ops_app.settings import REPO, Settings
 
     home = Path(args.dir).resolve()
     cert_dir = home / "sim"
@@ -61,10 +62,18 @@ def demo(args: argparse.Namespace) -> None:
         [
             *(sys.executable, "-m", "day2ops_cli.main", "sim", "--port", str(args.sim_port), "--control"),
             *("--cert-dir", str(cert_dir), "--vm-count", str(args.vm_count), "--log-level", "warning"),
+            *("--vcenter-port", str(args.vcenter_port), "--move-port", str(args.move_port)),
         ],
     )
     try:
-        _wait_for_port(args.sim_port, sim)
+        for port in (args.sim_port, args.vcenter_port, args.move_port):
+            _wait_for_port(port, sim)
+        ca_path = str(cert_dir / "sim-cert.pem")
+        # The migration item runs the example waves (the demo estate's VMs) against the simulated Move.
+        site = home / "app" / "site.yml"
+        site.parent.mkdir(parents=True, exist_ok=True)
+        waves = REPO / "playbooks" / "waves.example.yml"
+        site.write_text(f"migration_wave_file: {waves}\n")
         os.environ.update(
             {
                 "DAY2OPS_DB_URL": f"sqlite:///{home / 'app' / 'audit.db'}",
@@ -74,7 +83,18 @@ def demo(args: argparse.Namespace) -> None:
                 "DAY2OPS_PRISM_PORT": str(args.sim_port),
                 "DAY2OPS_PRISM_USERNAME": SIM_USER,
                 "DAY2OPS_PRISM_PASSWORD": SIM_PASSWORD,
-                "DAY2OPS_PRISM_CA_PATH": str(cert_dir / "sim-cert.pem"),
+                "DAY2OPS_PRISM_CA_PATH": ca_path,
+                "DAY2OPS_SITE_VARS_FILE": str(site),
+                "DAY2OPS_VCENTER_HOST": "127.0.0.1",
+                "DAY2OPS_VCENTER_USERNAME": VCENTER_USER,
+                "DAY2OPS_VCENTER_PORT": str(args.vcenter_port),
+                "DAY2OPS_VCENTER_PASSWORD": SIM_PASSWORD,
+                "DAY2OPS_VCENTER_CA_PATH": ca_path,
+                "DAY2OPS_MOVE_HOST": "127.0.0.1",
+                "DAY2OPS_MOVE_PORT": str(args.move_port),
+                "DAY2OPS_MOVE_USERNAME": MOVE_USER,
+                "DAY2OPS_MOVE_PASSWORD": SIM_PASSWORD,
+                "DAY2OPS_MOVE_CA_PATH": ca_path,
             }
         )
         (home / "app").mkdir(parents=True, exist_ok=True)
@@ -89,6 +109,10 @@ def demo(args: argparse.Namespace) -> None:
             )
             + f"  Prism Central simulator:   https://127.0.0.1:{args.sim_port}"
             f"  ({SIM_USER} / {SIM_PASSWORD})\n"
+            f"  vCenter simulator:         https://127.0.0.1:{args.vcenter_port}"
+            f"  ({VCENTER_USER} / {SIM_PASSWORD})\n"
+            f"  Nutanix Move simulator:    https://127.0.0.1:{args.move_port}"
+            f"  ({MOVE_USER} / {SIM_PASSWORD})\n"
             "  Ctrl-C stops both.\n",
             flush=True,
         )
@@ -102,6 +126,8 @@ def add_parser(sub) -> None:
     parser = sub.add_parser("demo", help="the simulator and the app together, with demo users (loopback)")
     parser.add_argument("--port", type=int, default=8080, help="the app's port")
     parser.add_argument("--sim-port", type=int, default=9440, help="the simulator's port")
+    parser.add_argument("--vcenter-port", type=int, default=9443, help="the simulated vCenter's port")
+    parser.add_argument("--move-port", type=int, default=9444, help="the simulated Nutanix Move's port")
     parser.add_argument("--vm-count", type=int, default=300)
     parser.add_argument("--dir", default=".demo", help="where the store, runs and certificate live")
     parser.set_defaults(func=demo)

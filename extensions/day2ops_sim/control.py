@@ -78,6 +78,10 @@ class MoveTimingSpec(BaseModel):
 class MoveFailSpec(BaseModel):
     count: int = Field(1, ge=1)
     message: str = "Cutover failed: final sync could not complete (injected)"
+    # What a failed cutover does to the source VM is not documented [R]: the test decides.
+    source_restarted: bool = True
+    # Only the cutover of this VM (by name) fails; the next cutover of any VM when empty.
+    vm: str = ""
 
 
 class MoveStickSpec(BaseModel):
@@ -305,7 +309,9 @@ def router(state: SimState) -> APIRouter:
     @api.post("/move/fail-next-cutover")
     def move_fail_cutover(spec: MoveFailSpec):
         """The next `count` cutovers fail at their end: the workload Failed, the source VM back on."""
-        state.move.fail_next_cutover.extend(spec.message for _ in range(spec.count))
+        state.move.fail_next_cutover.extend(
+            (spec.message, spec.source_restarted, spec.vm) for _ in range(spec.count)
+        )
         return move_view()
 
     @api.post("/move/stick-next-seeding")

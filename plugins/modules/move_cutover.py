@@ -91,7 +91,8 @@ migrations:
   description:
     - One entry per VM asked for, with C(source_vm_name), C(source_vm_id) (the vCenter VM id),
       C(source_instance_uuid) (Move's workload id), C(workload_uuid), C(plan_uuid), C(state)
-      (Move's C(StateString)), and C(target_vm_ext_id) (the AHV VM; null until it exists).
+      (Move's C(StateString)), C(target_vm_ext_id) (the AHV VM; null until it exists), and C(error) (Move's
+      C(ErrorMessage) of a failed VM, else null).
   returned: always
   type: list
   elements: dict
@@ -124,6 +125,7 @@ def migrations_of(plan_uuid, statuses):
             source_vm_name=s.get("Name"),
             state=s.get("StateString"),
             target_vm_ext_id=target_ext_id(s),
+            error=s.get("ErrorMessage"),
         )
         for s in statuses
     ]
@@ -207,8 +209,8 @@ def ensure(module):
                 raise ApiError(
                     "cut over VMs of Move plan '%s'" % name,
                     "; ".join(broken),
-                    hint="the source VM runs again in vCenter; fix the cause, then cut over again "
-                    "once Move allows",
+                    hint="make sure the source VM runs in vCenter (vcenter_vm_power), fix the cause, "
+                    "then migrate the VM again",
                 )
     except ApiError as err:
         final = client.workloads(uuid, name)

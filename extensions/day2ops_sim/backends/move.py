@@ -95,6 +95,7 @@ class Workload:
     target_ext_id: str = ""
     stuck: bool = False
     fail_cutover: str = ""
+    fail_restarts_source: bool = True
     size_bytes: int = 0
 
     def progress(self, now: float, seeding: float) -> int:
@@ -146,7 +147,7 @@ class MoveBackend:
         self.providers: dict[str, dict] = {}
         self.plans: dict[str, Plan] = {}
         # Injected trouble for the next workloads that reach the step: messages, consumed in order.
-        self.fail_next_cutover: list[str] = []
+        self.fail_next_cutover: list[tuple[str, bool, str]] = []
         self.stick_next_seeding = 0
 
     def seed(self, seed: int, vcenter_host: str, pc_host: str) -> None:
@@ -526,8 +527,11 @@ class MoveBackend:
             )
         now = self.clock.now()
         self.vcenter.shut_down_for_cutover(workload.vm_id)
-        if self.fail_next_cutover:
-            workload.fail_cutover = self.fail_next_cutover.pop(0)
+        for i, (message, restarts, vm_name) in enumerate(self.fail_next_cutover):
+            if vm_name in ("", workload.name):
+                workload.fail_cutover, workload.fail_restarts_source = message, restarts
+                del self.fail_next_cutover[i]
+                break
         self._set(workload, "CutoverInProgress", now, now + self.timing.cutover_seconds)
 
     # -- time -------------------------------------------------------------------------------
@@ -551,9 +555,9 @@ class MoveBackend:
 
     def _finish_cutover(self, plan: Plan, w: Workload, at: float) -> None:
         if w.fail_cutover:
-            # The source comes back up: Move leaves the workload where it was running [R].
+            # By default the source comes back up: Move leaves the workload where it was running [R].
             vm = self.vcenter.vms.get(w.vm_id)
-            if vm is not None:
+            if vm is not None and w.fail_restarts_source:
                 vm.power_state = "POWERED_ON"
             w.error = w.fail_cutover
             self._set(w, "Failed", at)

@@ -1,0 +1,383 @@
+# -*- coding: utf-8 -*-
+# Copyright: day2ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to day2ops.ahv: other collections must not import it; it changes without notice.
+
+Migration wave files (schema version 1): every mistake found at once, each named by its path in the
+file with the fix; dependency groups in the order they cut over; and where each VM of a wave stands
+across the wave's Move plans (`<wave>-1`, `<wave>-2`, ... one per run that had VMs to plan).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+# Keys a wave takes, and which of them `defaults` may set for every wave.
+SHARED_KEYS = (
+    "source_provider",
+    "target_provider",
+    "target_cluster",
+    "target_container",
+    "network_mappings",
+    "categories",
+    "approvers",
+    "approvals_required",
+    "readiness_policy",
+    "failure_policy",
+    "readiness_timeout",
+    "window",
+)
+REQUIRED = ("source_provider", "target_provider", "target_cluster", "network_mappings", "approvers")
+POLICIES = {"readiness_policy": ("exclude", "stop"), "failure_policy": ("pause", "continue")}
+DEFAULTS = dict(
+    approvals_required=1, readiness_policy="exclude", failure_policy="pause", readiness_timeout=7200
+)
+GROUP_KEYS = ("name", "vms", "tags", "depends_on", "categories")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+# Move's per-VM StateString -> the wave's word for it.
+VM_STATE = {
+    "Completed": "migrated",
+    "ReadyToCutover": "ready",
+    "CutoverInProgress": "cutting_over",
+    "Failed": "failed",
+    "Cancelled": "cancelled",
+    "Paused": "paused",
+}
+# VMs in these states go into the next plan of the wave.
+TO_PLAN = ("unplanned", "failed", "cancelled", "rolled_back")
+# Plan states (StateString without its prefix) of a plan that holds its VMs no longer.
+ENDED = ("Completed", "Failed", "Aborted", "ValidationFailed")
+
+
+class WaveError(Exception):
+    """Every mistake of a wave file, one line each."""
+
+    def __init__(self, errors):
+        self.errors = errors
+        super(WaveError, self).__init__(
+            "the wave file has %d mistake%s:\n- %s"
+            % (len(errors), "" if len(errors) == 1 else "s", "\n- ".join(errors))
+        )
+
+
+def _unknown(where, data, allowed, errors):
+    for key in sorted(set(data) - set(allowed)):
+        errors.append("%s.%s: unknown key; use one of %s" % (where, key, ", ".join(allowed)))
+
+
+def _names(where, value, errors, what="names"):
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        errors.append("%s: must be a list of %s, for example [a, b]" % (where, what))
+        return []
+    seen = set()
+    for v in value:
+        if v in seen:
+            errors.append("%s: '%s' is listed twice" % (where, v))
+        seen.add(v)
+    return value
+
+
+def _pairs(where, value, errors, what):
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and k and v for k, v in value.items()
+    ):
+        errors.append("%s: must map each %s to one value, for example {Department: Finance}" % (where, what))
+        return {}
+    return value
+
+
+def _instant(where, value, errors):
+    text = str(value or "").strip()
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        errors.append("%s: '%s' is not an ISO 8601 time; write 2026-12-05T22:00:00+01:00" % (where, text))
+        return None
+    if moment.tzinfo is None:
+        errors.append("%s: '%s' has no UTC offset; add one, for example +01:00 or Z" % (where, text))
+        return None
+    return moment
+
+
+def _window(where, value, errors):
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != set(("start", "end")):
+        errors.append("%s: must have exactly start and end, each an ISO 8601 time with an offset" % where)
+        return None
+    start = _instant(where + ".start", value["start"], errors)
+    end = _instant(where + ".end", value["end"], errors)
+    if start and end and end <= start:
+        errors.append("%s: end %s is not after start %s" % (where, value["end"], value["start"]))
+        return None
+    return dict(start=start.isoformat(), end=end.isoformat()) if start and end else None
+
+
+def _mappings(where, value, errors):
+    if not isinstance(value, list) or not value:
+        errors.append("%s: give at least one {source: <port group>, target: <AHV subnet>}" % where)
+        return []
+    for i, m in enumerate(value):
+        here = "%s[%d]" % (where, i)
+        if not isinstance(m, dict):
+            errors.append("%s: must be {source: <port group>, target: <AHV subnet>}" % here)
+            continue
+        _unknown(here, m, ("source", "target", "test"), errors)
+        for key in ("source", "target"):
+            if not isinstance(m.get(key), str) or not m.get(key):
+                what = "port group" if key == "source" else "AHV subnet"
+                errors.append("%s.%s: missing; name the %s" % (here, key, what))
+    return value
+
+
+def _settings(where, data, errors):
+    """The shared keys of a wave or of `defaults`, checked and normalized; absent keys left out."""
+    out = {}
+    for key in ("source_provider", "target_provider", "target_cluster", "target_container"):
+        if key in data:
+            if not isinstance(data[key], str) or not data[key]:
+                errors.append("%s.%s: must be a name" % (where, key))
+            out[key] = data[key]
+    if "network_mappings" in data:
+        out["network_mappings"] = _mappings(where + ".network_mappings", data["network_mappings"], errors)
+    if "categories" in data:
+        out["categories"] = _pairs(where + ".categories", data["categories"], errors, "Category key")
+    if "approvers" in data:
+        out["approvers"] = _names(where + ".approvers", data["approvers"], errors, "app user names")
+        if not out["approvers"] and isinstance(data["approvers"], list):
+            errors.append("%s.approvers: name at least one reviewer" % where)
+    for key in ("approvals_required", "readiness_timeout"):
+        if key in data:
+            value = data[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                errors.append("%s.%s: must be a whole number of at least 1" % (where, key))
+            out[key] = value
+    for key, choices in POLICIES.items():
+        if key in data:
+            if data[key] not in choices:
+                errors.append("%s.%s: '%s' is not one of %s" % (where, key, data[key], ", ".join(choices)))
+            out[key] = data[key]
+    if "window" in data:
+        out["window"] = _window(where + ".window", data["window"], errors)
+    return out
+
+
+def _groups(where, value, errors):
+    if not isinstance(value, list) or not value:
+        errors.append("%s: give at least one group, for example [{name: all, vms: [web-01]}]" % where)
+        return []
+    groups, names = [], []
+    for i, g in enumerate(value):
+        here = "%s[%d]" % (where, i)
+        if not isinstance(g, dict):
+            errors.append("%s: must be a mapping with name and vms or tags" % here)
+            continue
+        _unknown(here, g, GROUP_KEYS, errors)
+        name = g.get("name")
+        if not isinstance(name, str) or not NAME.match(name):
+            errors.append("%s.name: missing or not a name (letters, digits, . _ -)" % here)
+        elif name in names:
+            errors.append("%s.name: group '%s' is defined twice" % (here, name))
+        names.append(name)
+        vms = _names(here + ".vms", g.get("vms"), errors, "VM names")
+        tags = _pairs(here + ".tags", g.get("tags"), errors, "vCenter tag category")
+        if not vms and not tags and "vms" not in g and "tags" not in g:
+            errors.append("%s: select its VMs with vms (names) or tags (vCenter category: tag)" % here)
+        groups.append(
+            dict(
+                name=name,
+                vms=vms,
+                tags=tags,
+                depends_on=_names(here + ".depends_on", g.get("depends_on"), errors, "group names"),
+                categories=_pairs(here + ".categories", g.get("categories"), errors, "Category key"),
+                where=here,
+            )
+        )
+    for g in groups:
+        for dep in g["depends_on"]:
+            if dep == g["name"]:
+                errors.append("%s.depends_on: a group cannot depend on itself" % g["where"])
+            elif dep not in names:
+                errors.append(
+                    "%s.depends_on: '%s' is not a group of this wave (groups: %s)"
+                    % (g["where"], dep, ", ".join(str(n) for n in names))
+                )
+    return groups
+
+
+def dependency_order(groups, where="groups"):
+    """Groups in cut-over order: each after every group it depends on, otherwise in file order."""
+    done, ordered, pending = set(), [], list(groups)
+    while pending:
+        ready = [g for g in pending if all(d in done for d in g["depends_on"])]
+        if not ready:
+            raise WaveError(
+                [
+                    "%s: the dependencies of %s form a cycle; remove one depends_on"
+                    % (where, ", ".join(sorted(g["name"] for g in pending)))
+                ]
+            )
+        nxt = ready[0]
+        ordered.append(nxt)
+        done.add(nxt["name"])
+        pending.remove(nxt)
+    return ordered
+
+
+def parse(document, wave_name):
+    """The wave `wave_name` of a loaded wave file, defaults applied and groups in cut-over order."""
+    errors = []
+    if not isinstance(document, dict):
+        raise WaveError(["the file must be a mapping with version, defaults and waves"])
+    _unknown("(top)", document, ("version", "defaults", "waves"), errors)
+    if document.get("version", 1) != 1:
+        errors.append("version: %s is not supported; this collection reads version 1" % document["version"])
+    defaults = document.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        errors.append("defaults: must be a mapping of wave settings")
+        defaults = {}
+    _unknown("defaults", defaults, SHARED_KEYS, errors)
+    base = _settings("defaults", defaults, errors)
+    waves = document.get("waves")
+    if not isinstance(waves, list) or not waves:
+        raise WaveError([*errors, "waves: give at least one wave, each with a name and groups"])
+    names = [w.get("name") if isinstance(w, dict) else None for w in waves]
+    for i, name in enumerate(names):
+        if names.index(name) != i and name is not None:
+            errors.append("waves[%d].name: wave '%s' is defined twice" % (i, name))
+    if wave_name not in names:
+        known = ", ".join(str(n) for n in names if n)
+        raise WaveError([*errors, "wave '%s' is not in the file; its waves are %s" % (wave_name, known)])
+    index = names.index(wave_name)
+    where = "waves[%d]" % index
+    data = waves[index]
+    _unknown(where, data, ("name", *SHARED_KEYS, "groups"), errors)
+    if not NAME.match(wave_name):
+        errors.append("%s.name: '%s' is not a name (letters, digits, . _ -)" % (where, wave_name))
+    wave = dict(DEFAULTS)
+    wave.update(base)
+    wave.update(_settings(where, data, errors))
+    wave["name"] = wave_name
+    for key in REQUIRED:
+        if key not in wave:
+            errors.append("%s.%s: missing; set it on the wave or in defaults" % (where, key))
+    approvers = wave.get("approvers") or []
+    required = wave.get("approvals_required")
+    if approvers and isinstance(required, int) and required > len(approvers):
+        errors.append(
+            "%s.approvals_required: %d approvals asked of %d approvers; name more approvers or ask fewer"
+            % (where, required, len(approvers))
+        )
+    groups = _groups(where + ".groups", data.get("groups"), errors)
+    if errors:
+        raise WaveError(errors)
+    ordered = dependency_order(groups, where + ".groups")
+    wave["groups"] = [dict((k, v) for k, v in g.items() if k != "where") for g in ordered]
+    return wave
+
+
+def in_window(wave, now):
+    """True when `now` (aware) falls in the wave's window, or the wave has none."""
+    window = wave.get("window")
+    if not window:
+        return True
+    start = datetime.datetime.fromisoformat(window["start"])
+    end = datetime.datetime.fromisoformat(window["end"])
+    return start <= now <= end
+
+
+# -- progress across the wave's Move plans ------------------------------------------------------
+
+
+def plan_index(wave_name, plan_name):
+    match = re.match(r"^%s-(\d+)$" % re.escape(wave_name), plan_name or "")
+    return int(match.group(1)) if match else None
+
+
+def _reason(entry):
+    """Why a VM is where it is, in a sentence for the audit trail; empty when it is on its way."""
+    state = entry["state"]
+    if state in ("ready", "migrated"):
+        return ""
+    if state == "unplanned":
+        return "no Move plan of the wave holds it"
+    if state == "rolled_back":
+        return "an earlier run rolled it back to vCenter"
+    if entry["message"]:
+        return entry["message"]
+    if entry["move_state"] == "ReadyToCutover":
+        where = (entry["plan_name"], entry["plan_state"])
+        return "ReadyToCutover, but Move offers no CUTOVER (plan %s is %s)" % where
+    if entry["progress"] is not None:
+        return "still %s at %s%% in plan %s" % (entry["move_state"], entry["progress"], entry["plan_name"])
+    return "%s in plan %s" % (entry["move_state"], entry["plan_name"])
+
+
+def progress(plans, wave, rolled_back=()):
+    """Each VM of the wave with its state in the newest wave plan holding it.
+
+    `plans` are move_plan_info's plans, `wave` is migration_wave_info's result (with resolved VMs),
+    `rolled_back` the AHV ext_ids of migrations the wave undid: Move still calls them Completed.
+    """
+    wave_plans = sorted(
+        (p for p in plans if plan_index(wave["name"], p.get("Name")) is not None),
+        key=lambda p: plan_index(wave["name"], p["Name"]),
+    )
+    undone = set(rolled_back or ())
+    vms = []
+    for vm in wave["vms"]:
+        entry = dict(vm, state="unplanned", plan_name=None, plan_uuid=None, workload_uuid=None)
+        entry.update(target_vm_ext_id=None, message=None, progress=None, actions=[])
+        for plan in wave_plans:
+            for w in plan.get("workloads") or []:
+                if w.get("VMId") != vm["vm"] and w.get("UUID") != vm["instance_uuid"]:
+                    continue
+                state = VM_STATE.get(w.get("StateString"), "seeding")
+                if state == "ready" and "CUTOVER" not in (w.get("Actions") or []):
+                    # Ready by its state, but Move does not offer the cutover (its plan is paused, say).
+                    state = "seeding"
+                if state == "migrated" and w.get("target_vm_ext_id") in undone:
+                    state = "rolled_back"
+                entry.update(
+                    state=state,
+                    plan_name=plan["Name"],
+                    plan_uuid=plan["UUID"],
+                    plan_state=(plan.get("StateString") or "").replace("MigrationPlanState", ""),
+                    workload_uuid=w.get("UUID"),
+                    move_state=w.get("StateString"),
+                    target_vm_ext_id=w.get("target_vm_ext_id"),
+                    message=w.get("ErrorMessage"),
+                    progress=w.get("ProgressPercentage", w.get("Progress")),
+                    actions=w.get("Actions") or [],
+                )
+        entry["reason"] = _reason(entry)
+        vms.append(entry)
+    by_state = {}
+    for entry in vms:
+        by_state.setdefault(entry["state"], []).append(entry["name"])
+    last = plan_index(wave["name"], wave_plans[-1]["Name"]) if wave_plans else 0
+    # Move keeps a VM in one live plan: to try a VM again, the live plan holding it is cancelled, and its
+    # VMs still waiting for cutover go into the next plan with it.
+    retry = [v for v in vms if v["state"] in TO_PLAN]
+    stale = set(v["plan_name"] for v in retry if v["plan_name"] and v.get("plan_state") not in ENDED)
+    for v in vms:
+        if v["plan_name"] in stale and v["state"] not in ("migrated", "cutting_over") and v not in retry:
+            retry.append(v)
+    waiting = [v for v in vms if v["state"] != "migrated"]
+    return dict(
+        vms=vms,
+        by_state=by_state,
+        to_plan=[v["name"] for v in vms if v in retry],
+        next_plan_name="%s-%d" % (wave["name"], last + 1),
+        stale_plans=sorted(stale),
+        paused_plans=sorted(
+            set(v["plan_name"] for v in waiting if v.get("plan_state") == "Paused") - stale
+        ),
+        running_plans=sorted(set(v["plan_name"] for v in waiting if v.get("plan_state") == "InProgress")),
+    )
