@@ -201,11 +201,23 @@ class Transport:
         with self._lock:
             self.stats[key] += 1
 
-    def request(self, method, path, action, params=None, body=None, headers=None, request_id=None, form=None):
+    def request(
+        self,
+        method,
+        path,
+        action,
+        params=None,
+        body=None,
+        headers=None,
+        request_id=None,
+        form=None,
+        retry_statuses=RETRY_STATUSES,
+    ):
         """Send one call, retrying what is worth retrying; return the final requests.Response.
 
         A status the server answered with (even an error) is returned for the client to read;
-        only a server that could not be reached at all raises here.
+        only a server that could not be reached at all raises here. `retry_statuses` narrows the
+        statuses retried for a call where one of them is an answer, not a passing state.
         """
         headers = dict(headers or {})
         if method != "GET":
@@ -243,7 +255,7 @@ class Transport:
                     hint="check %s, and ca_path" % self.address_options,
                 ) from None
             else:
-                if response.status_code not in RETRY_STATUSES:
+                if response.status_code not in retry_statuses:
                     return response
                 failure, wait = response, retry_after_seconds(response.headers.get("Retry-After"))
             delay = backoff_seconds(attempt) if wait is None else wait

@@ -15,6 +15,7 @@ import base64
 from urllib.parse import quote
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import (
+    RETRY_STATUSES,
     ApiError,
     TokenAuth,
     Transport,
@@ -72,8 +73,8 @@ class VCenterClient(object):
             raise _failure(action, response)
         return response.json()
 
-    def call(self, method, path, action, params=None, body=None):
-        response = self.auth.request(method, path, action, params=params, body=body)
+    def call(self, method, path, action, params=None, body=None, **kwargs):
+        response = self.auth.request(method, path, action, params=params, body=body, **kwargs)
         if response.status_code >= 300:
             raise _failure(action, response)
         return response.json() if response.status_code != 204 and response.content else None
@@ -102,13 +103,17 @@ class VCenterClient(object):
             raise
         return True
 
-    def guest_identity(self, moref):
-        """The guest's identity; None while VMware Tools is not running (vCenter answers 503)."""
+    def guest_identity(self, moref, power_state="POWERED_ON"):
+        """The guest's identity; None while VMware Tools is not running (vCenter answers 503, which is
+        its answer, not a passing state: not retried) or the VM is not on (not asked)."""
+        if power_state != "POWERED_ON":
+            return None
         try:
             return self.call(
                 "GET",
                 _path("/api/vcenter/vm/%s/guest/identity", moref),
                 "read the guest identity of '%s'" % moref,
+                retry_statuses=RETRY_STATUSES - frozenset((503,)),
             )
         except ApiError as err:
             if err.status == 503:

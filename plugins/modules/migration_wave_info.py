@@ -127,7 +127,7 @@ def ensure(module):
                 errors.append("%s: VM %s is in group %s too; list it once" % (where, summary["name"], first))
                 continue
             owner[summary["vm"]] = group["name"]
-            guest = client.guest_identity(summary["vm"]) or {}
+            guest = client.guest_identity(summary["vm"], summary["power_state"]) or {}
             vms.append(
                 dict(
                     name=summary["name"],

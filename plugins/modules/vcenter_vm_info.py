@@ -76,7 +76,8 @@ vms:
       C(memory_size_MiB)), in vCenter's order.
     - With O(details), also C(instance_uuid), C(bios_uuid), C(guest_OS), C(networks) (port group
       ids), C(disks) (vCenter's map keyed by device key) and C(guest) (the guest identity with
-      C(host_name) and C(ip_address); null while VMware Tools is not running, which Move will refuse).
+      C(host_name) and C(ip_address); null while VMware Tools is not running, which Move will refuse,
+      or the VM is not on).
   returned: always
   type: list
   elements: dict
@@ -99,7 +100,7 @@ def detail(client, summary):
         guest_OS=info.get("guest_OS"),
         networks=[nic["backing"].get("network") for nic in (info.get("nics") or {}).values()],
         disks=info.get("disks") or {},
-        guest=client.guest_identity(summary["vm"]),
+        guest=client.guest_identity(summary["vm"], summary["power_state"]),
     )
     return out
 

@@ -2,7 +2,8 @@
 
 Simulator scale: how long one filtered list page takes with the 300-VM demo estate and with
 50,000 VMs loaded, measured in the same run on the simulator process over HTTPS; then VM listing
-at 20,000 VMs (bench_inventory) and DR protection of 500 VMs (bench_dr).
+at 20,000 VMs (bench_inventory), DR protection of 500 VMs (bench_dr), and a 200-VM migration wave
+through Move against a 20-VM one (bench_migration).
 """
 
 import statistics
@@ -15,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_dr
 import bench_inventory
+import bench_migration
 from sim_process import start_sim
 
 VMS = "/api/vmm/v4.3/ahv/config/vms"
@@ -66,6 +68,7 @@ def main() -> None:
     print(f"\nloading {total - 300} generated VMs took {generated_s:.1f} s")
     bench_inventory.main()
     bench_dr.main()
+    bench_migration.main()
 
 
 if __name__ == "__main__":

@@ -20,16 +20,20 @@ MAPPINGS = [
 NO_TOOLS = "hr-fileshare-prd-017"  # VM #17 of the estate runs without VMware Tools
 
 
+# The demo estate's providers and cluster, as every wave of these tests (and the benchmark) uses them.
+DEFAULTS = {
+    "source_provider": "vcenter-east",
+    "target_provider": "pc-01",
+    "target_cluster": "prod-ahv-01",
+    "network_mappings": MAPPINGS,
+    "approvers": ["alex"],
+}
+
+
 def wave_file(tmp_path: Path, name: str, groups: list[dict], **settings) -> Path:
     document = {
         "version": 1,
-        "defaults": {
-            "source_provider": "vcenter-east",
-            "target_provider": "pc-01",
-            "target_cluster": "prod-ahv-01",
-            "network_mappings": MAPPINGS,
-            "approvers": ["alex"],
-        },
+        "defaults": DEFAULTS,
         "waves": [{"name": name, "categories": {"Environment": "Test"}, "groups": groups, **settings}],
     }
     path = tmp_path / "waves.yml"

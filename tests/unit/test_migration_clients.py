@@ -56,6 +56,18 @@ def test_vcenter_retries_a_throttled_call_through_the_shared_transport(sim):
     assert client.transport.stats["retries"] == 2
 
 
+def test_no_guest_identity_is_an_answer_not_retried(sim):
+    client = vcenter(sim)
+    vms = client.list_vms()
+    no_tools = vms[16]  # VM #17 of the estate runs without VMware Tools
+    off = next(v for v in vms if v["power_state"] == "POWERED_OFF")
+    before = dict(client.transport.stats)
+    assert client.guest_identity(no_tools["vm"], no_tools["power_state"]) is None
+    assert client.guest_identity(off["vm"], off["power_state"]) is None  # not asked at all
+    assert client.transport.stats == {"requests": before["requests"] + 1, "retries": before["retries"]}
+    assert client.guest_identity(vms[0]["vm"])["host_name"] == vms[0]["name"]
+
+
 def test_errors_name_the_call_and_the_apis_reason(sim):
     with pytest.raises(ApiError) as bad_login:
         vcenter(sim, password="wrong").list_vms()
