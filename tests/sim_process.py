@@ -99,15 +99,8 @@ class SimProcess:
             f"{self.url(self.vcenter_port)}/api/session", auth=(VCENTER_USERNAME, PASSWORD), verify=False
         )
         login.raise_for_status()
-        headers = {"vmware-api-session-id": login.json(), **kwargs.pop("headers", {})}
-        return self.session.request(
-            method,
-            f"{self.url(self.vcenter_port)}{path}",
-            headers=headers,
-            verify=False,
-            timeout=60,
-            **kwargs,
-        )
+        url = f"{self.url(self.vcenter_port)}{path}"
+        return self._authorized(method, url, {"vmware-api-session-id": login.json()}, kwargs)
 
     def move(self, method: str, path: str, **kwargs) -> requests.Response:
         """A Move v2 call with a fresh token (kwargs as for requests)."""
@@ -117,15 +110,14 @@ class SimProcess:
             verify=False,
         )
         login.raise_for_status()
-        headers = {"Authorization": "Bearer " + login.json()["Status"]["Token"], **kwargs.pop("headers", {})}
-        return self.session.request(
-            method,
-            f"{self.url(self.move_port)}/move/v2{path}",
-            headers=headers,
-            verify=False,
-            timeout=60,
-            **kwargs,
+        url = f"{self.url(self.move_port)}/move/v2{path}"
+        return self._authorized(
+            method, url, {"Authorization": "Bearer " + login.json()["Status"]["Token"]}, kwargs
         )
+
+    def _authorized(self, method: str, url: str, auth: dict, kwargs: dict) -> requests.Response:
+        headers = {**auth, **kwargs.pop("headers", {})}
+        return self.session.request(method, url, headers=headers, verify=False, timeout=60, **kwargs)
 
     def control(self, method: str, path: str, json=None) -> dict:
         r = self.session.request(

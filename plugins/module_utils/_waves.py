@@ -364,16 +364,20 @@ def progress(plans, wave, rolled_back=()):
     last = plan_index(wave["name"], wave_plans[-1]["Name"]) if wave_plans else 0
     # Move keeps a VM in one live plan: to try a VM again, the live plan holding it is cancelled, and its
     # VMs still waiting for cutover go into the next plan with it.
-    retry = [v for v in vms if v["state"] in TO_PLAN]
-    stale = set(v["plan_name"] for v in retry if v["plan_name"] and v.get("plan_state") not in ENDED)
-    for v in vms:
-        if v["plan_name"] in stale and v["state"] not in ("migrated", "cutting_over") and v not in retry:
-            retry.append(v)
+    retry = set(v["name"] for v in vms if v["state"] in TO_PLAN)
+    stale = set(
+        v["plan_name"]
+        for v in vms
+        if v["name"] in retry and v["plan_name"] and v.get("plan_state") not in ENDED
+    )
+    retry.update(
+        v["name"] for v in vms if v["plan_name"] in stale and v["state"] not in ("migrated", "cutting_over")
+    )
     waiting = [v for v in vms if v["state"] != "migrated"]
     return dict(
         vms=vms,
         by_state=by_state,
-        to_plan=[v["name"] for v in vms if v in retry],
+        to_plan=[v["name"] for v in vms if v["name"] in retry],
         next_plan_name="%s-%d" % (wave["name"], last + 1),
         stale_plans=sorted(stale),
         paused_plans=sorted(

@@ -73,6 +73,15 @@ def _write_private(path: Path, content: str) -> None:
         handle.write(content)
 
 
+def write_inventory(request: RunRequest) -> Path | None:
+    """The run's generated prism_vms inventory in its private data dir, if it has one."""
+    if request.inventory is None:
+        return None
+    path = request.private_dir / "inventory" / "scope.prism_vms.yml"
+    _write_private(path, yaml.safe_dump(request.inventory, sort_keys=False))
+    return path
+
+
 def _masked_environment(secret_values: set[str]) -> dict[str, str]:
     """runner copies the app's own environment into the run (and into artifacts/command): mask any
     variable holding a secret, such as the app's DAY2OPS_PRISM_PASSWORD."""
@@ -91,11 +100,8 @@ def _wrapper_dir(runs_dir: Path) -> Path:
 def start_run(request: RunRequest, listener: RunListener) -> RunHandle:
     request.private_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     wrapper_dir = _wrapper_dir(request.private_dir.parent)
-    inventory = None
-    if request.inventory is not None:
-        inventory_path = request.private_dir / "inventory" / "scope.prism_vms.yml"
-        _write_private(inventory_path, yaml.safe_dump(request.inventory, sort_keys=False))
-        inventory = str(inventory_path)
+    inventory_path = write_inventory(request)
+    inventory = str(inventory_path) if inventory_path else None
     secrets_file = request.private_dir.parent / f".{request.execution_id}.secrets"
     _write_private(secrets_file, json.dumps(request.secret_env))
     env = {

@@ -3,7 +3,6 @@ Retry-After. Errors carry the method, the path, AWX's status and its detail, nev
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Iterator
 from urllib.parse import urljoin
@@ -14,6 +13,8 @@ import requests
 # gateway's 502/504 or a dropped connection may hide a request that did, so only reads retry those.
 RETRY_ALWAYS = frozenset({429, 503})
 RETRY_READS = frozenset({502, 504})
+BACKOFF_CAP_SECONDS = 30.0
+RETRY_AFTER_CAP_SECONDS = 120.0
 
 
 class AwxError(Exception):
@@ -52,6 +53,12 @@ class AwxClient:
         return found[0] if found else None
 
     def _call(self, method: str, path: str, **kwargs) -> dict:
+        # The collection's own backoff and Retry-After reading (importable once the app has started).
+        from ansible_collections.day2ops.ahv.plugins.module_utils._http import (
+            backoff_seconds,
+            retry_after_seconds,
+        )
+
         url = urljoin(self.base, path.lstrip("/"))
         retryable = RETRY_ALWAYS | (RETRY_READS if method == "GET" else frozenset())
         attempt = 0
@@ -63,24 +70,16 @@ class AwxClient:
             except requests.RequestException as error:
                 if method != "GET" or last:
                     raise AwxError(f"AWX {method} {path}: {error.__class__.__name__}: {error}") from None
-                time.sleep(_backoff(attempt))
+                time.sleep(backoff_seconds(attempt, cap=BACKOFF_CAP_SECONDS))
                 continue
             if response.status_code in retryable and not last:
-                time.sleep(_retry_after(response) or _backoff(attempt))
+                waited = retry_after_seconds(response.headers.get("Retry-After"))
+                backoff = backoff_seconds(attempt, cap=BACKOFF_CAP_SECONDS)
+                time.sleep(min(waited, RETRY_AFTER_CAP_SECONDS) if waited is not None else backoff)
                 continue
             if response.status_code >= 400:
                 raise AwxError(f"AWX {method} {path}: {response.status_code} {_detail(response)}")
             return response.json() if response.content else {}
-
-
-def _backoff(attempt: int) -> float:
-    return min(30.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    # AWX and its proxies send seconds; an HTTP date is rare enough to fall back to our own backoff.
-    value = response.headers.get("Retry-After", "")
-    return min(float(value), 120.0) if value.isdigit() else None
 
 
 def _detail(response: requests.Response) -> str:

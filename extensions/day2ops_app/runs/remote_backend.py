@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ansible_runner
-import yaml
 
 from day2ops_app.audit.redact import Redactor
-from day2ops_app.runs.adapter import RUNNER_STATUS, RunHandle, RunListener, RunRequest, _write_private
+from day2ops_app.runs.adapter import RUNNER_STATUS, RunHandle, RunListener, RunRequest, write_inventory
 from day2ops_app.runs.remote_commands import kill_command, run_command, secrets_line
 from day2ops_app.runs.remote_nodes import Node, NodePool, nodes_from
 from day2ops_app.settings import Settings
@@ -92,11 +91,7 @@ def _stage(request: RunRequest) -> tuple[Path, Path | None]:
         ignore=shutil.ignore_patterns("__pycache__"),
         dirs_exist_ok=True,
     )
-    inventory = None
-    if request.inventory is not None:
-        inventory = request.private_dir / "inventory" / "scope.prism_vms.yml"
-        _write_private(inventory, yaml.safe_dump(request.inventory, sort_keys=False))
-    return request.private_dir / "project" / relative, inventory
+    return request.private_dir / "project" / relative, write_inventory(request)
 
 
 def _run_on(
