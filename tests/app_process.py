@@ -10,8 +10,9 @@ from pathlib import Path
 
 import requests
 import yaml
+from day2ops_cli.demo import simulator_settings
 from http_wait import wait_for_http
-from sim_process import MOVE_USERNAME, PASSWORD, USERNAME, VCENTER_USERNAME, SimProcess, free_port
+from sim_process import SimProcess, free_port
 
 BIN = Path(sys.executable).parent
 # Demo users: every role, and the approver groups the shipped catalog names.
@@ -134,24 +135,10 @@ def app_env(sim: SimProcess, workdir: Path, db_url: str, **settings) -> dict:
         **os.environ,
         "DAY2OPS_DB_URL": db_url,
         "DAY2OPS_DATA_DIR": str(workdir / "data"),
-        "DAY2OPS_PRISM_HOST": sim.host,
-        "DAY2OPS_PRISM_PORT": str(sim.port),
-        "DAY2OPS_PRISM_USERNAME": USERNAME,
-        "DAY2OPS_PRISM_PASSWORD": PASSWORD,
-        "DAY2OPS_PRISM_CA_PATH": str(sim.cert_path),
         "DAY2OPS_SCHEDULER_SECONDS": "0.5",
         "ANSIBLE_HOME": str(workdir / "ansible-home"),
-        # vCenter and Move for the migration items, as the app's own settings.
-        "DAY2OPS_VCENTER_HOST": sim.host,
-        "DAY2OPS_VCENTER_PORT": str(sim.vcenter_port),
-        "DAY2OPS_VCENTER_USERNAME": VCENTER_USERNAME,
-        "DAY2OPS_VCENTER_PASSWORD": PASSWORD,
-        "DAY2OPS_VCENTER_CA_PATH": str(sim.cert_path),
-        "DAY2OPS_MOVE_HOST": sim.host,
-        "DAY2OPS_MOVE_PORT": str(sim.move_port),
-        "DAY2OPS_MOVE_USERNAME": MOVE_USERNAME,
-        "DAY2OPS_MOVE_PASSWORD": PASSWORD,
-        "DAY2OPS_MOVE_CA_PATH": str(sim.cert_path),
+        # Prism Central, vCenter and Move as the demo configures them.
+        **simulator_settings(sim.host, sim.port, sim.vcenter_port, sim.move_port, str(sim.cert_path)),
     }
     env.update({f"DAY2OPS_{k.upper()}": str(v) for k, v in settings.items()})
     return env

@@ -24,6 +24,26 @@ SIM_USER, SIM_PASSWORD = "admin", "Nutanix.123"
 VCENTER_USER, MOVE_USER = "administrator@vsphere.local", "nutanix"
 
 
+def simulator_settings(host: str, prism_port: int, vcenter_port: int, move_port: int, ca_path: str) -> dict:
+    """The app's DAY2OPS_* settings for the simulator's Prism Central, vCenter and Move listeners."""
+    settings = {}
+    for name, port, user in (
+        ("PRISM", prism_port, SIM_USER),
+        ("VCENTER", vcenter_port, VCENTER_USER),
+        ("MOVE", move_port, MOVE_USER),
+    ):
+        settings.update(
+            {
+                f"DAY2OPS_{name}_HOST": host,
+                f"DAY2OPS_{name}_PORT": str(port),
+                f"DAY2OPS_{name}_USERNAME": user,
+                f"DAY2OPS_{name}_PASSWORD": SIM_PASSWORD,
+                f"DAY2OPS_{name}_CA_PATH": ca_path,
+            }
+        )
+    return settings
+
+
 def _wait_for_port(port: int, child: subprocess.Popen, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while True:
@@ -79,22 +99,8 @@ def demo(args: argparse.Namespace) -> None:
                 "DAY2OPS_DB_URL": f"sqlite:///{home / 'app' / 'audit.db'}",
                 "DAY2OPS_DATA_DIR": str(home / "app"),
                 "DAY2OPS_BASE_URL": f"http://127.0.0.1:{args.port}",
-                "DAY2OPS_PRISM_HOST": "127.0.0.1",
-                "DAY2OPS_PRISM_PORT": str(args.sim_port),
-                "DAY2OPS_PRISM_USERNAME": SIM_USER,
-                "DAY2OPS_PRISM_PASSWORD": SIM_PASSWORD,
-                "DAY2OPS_PRISM_CA_PATH": ca_path,
                 "DAY2OPS_SITE_VARS_FILE": str(site),
-                "DAY2OPS_VCENTER_HOST": "127.0.0.1",
-                "DAY2OPS_VCENTER_USERNAME": VCENTER_USER,
-                "DAY2OPS_VCENTER_PORT": str(args.vcenter_port),
-                "DAY2OPS_VCENTER_PASSWORD": SIM_PASSWORD,
-                "DAY2OPS_VCENTER_CA_PATH": ca_path,
-                "DAY2OPS_MOVE_HOST": "127.0.0.1",
-                "DAY2OPS_MOVE_PORT": str(args.move_port),
-                "DAY2OPS_MOVE_USERNAME": MOVE_USER,
-                "DAY2OPS_MOVE_PASSWORD": SIM_PASSWORD,
-                "DAY2OPS_MOVE_CA_PATH": ca_path,
+                **simulator_settings("127.0.0.1", args.sim_port, args.vcenter_port, args.move_port, ca_path),
             }
         )
         (home / "app").mkdir(parents=True, exist_ok=True)
