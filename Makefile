@@ -11,7 +11,7 @@ APP_PORT ?= 8080
 SIM_VMS ?= 300
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-patch test venv collection unit contract integration app browser ruff sanity lint bench clean
+.PHONY: demo demo-patch test venv collection unit contract integration app security browser ruff sanity lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -37,7 +37,7 @@ demo: collection
 demo-patch: collection
 	$(BIN)/python tests/safe_patch_lab.py --port $(SIM_PORT) --ca .demo/sim/sim-cert.pem --break hr-portal-tst-app-141
 
-test: $(STAMP) ruff unit contract integration app browser sanity lint
+test: $(STAMP) ruff unit contract integration app security browser sanity lint
 
 ruff: $(STAMP)
 	$(BIN)/ruff check .
@@ -55,6 +55,10 @@ integration: $(STAMP)
 # The self-service app as a real process: runs, approvals, schedules, the store on SQLite and PostgreSQL.
 app: $(STAMP)
 	$(BIN)/pytest tests/app $(PYTEST_ARGS)
+
+# The attacker's findings of issue 18, one test each: injection, login stalls, audit rewrites, limits, tokens.
+security: $(STAMP)
+	$(BIN)/pytest tests/security $(PYTEST_ARGS)
 
 # The UI in Debian's headless Chromium, driven by Playwright (executable_path), against app and simulator.
 browser: $(STAMP)

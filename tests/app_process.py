@@ -147,9 +147,9 @@ def app_env(sim: SimProcess, workdir: Path, db_url: str, **settings) -> dict:
 def start_app(sim: SimProcess, workdir: Path, db_url: str, users: bool = True, **settings) -> AppProcess:
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    app = AppProcess(
-        port, app_env(sim, workdir, db_url, base_url=f"http://127.0.0.1:{port}", **settings), workdir
-    )
+    # A test may name another base_url (an https one, to see Secure cookies); runs then cannot call back.
+    settings = {"base_url": f"http://127.0.0.1:{port}", **settings}
+    app = AppProcess(port, app_env(sim, workdir, db_url, **settings), workdir)
     if users:
         for name, (roles, groups) in USERS.items():
             args = ["user", "add", name, "--password-stdin"]

@@ -105,6 +105,8 @@ class Standin:
         self.approvals: dict[int, Approval] = {}
         self.requests: list[dict] = []
         self.faults: list[dict] = []
+        # AWX's Settings > Jobs, as GET /api/v2/settings/jobs/ shows them to an admin; AWX's default.
+        self.job_settings = {"ALLOW_JINJA_IN_EXTRA_VARS": "template"}
 
     def template(self, kind: str, template_id: int) -> dict | None:
         return next((t for t in self.templates[kind] if t["id"] == template_id), None)
@@ -345,6 +347,15 @@ def create_app(standin: Standin) -> FastAPI:
 
         app.post(f"/api/v2/workflow_approvals/{{approval_id}}/{verb}/")(decide)
 
+    @app.get("/api/v2/settings/jobs/")
+    async def job_settings():
+        return standin.job_settings
+
+    @app.patch("/_standin/settings/jobs")
+    async def set_job_settings(request: Request):
+        standin.job_settings.update(await request.json())
+        return Response(status_code=204)
+
     @app.get("/_standin/requests")
     async def recorded():
         return standin.requests
@@ -414,6 +425,9 @@ class StandinProcess:
     def fault(self, method: str, path: str, status: int, count: int, retry_after: int) -> None:
         spec = {"method": method, "path": path, "status": status, "count": count, "retry_after": retry_after}
         requests.post(f"{self.url}/_standin/faults", json=spec, timeout=10).raise_for_status()
+
+    def job_settings(self, **values) -> None:
+        requests.patch(f"{self.url}/_standin/settings/jobs", json=values, timeout=10).raise_for_status()
 
     def stop(self) -> None:
         self.process.terminate()

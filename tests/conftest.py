@@ -1,5 +1,6 @@
 """Shared fixtures: one simulator process per test session, reset to the demo estate per test."""
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -8,6 +9,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from collection_path import importable
+from day2ops_app.db.engine import Database
+from day2ops_app.db.migrate import upgrade
+from postgres import start_postgres
 from sim_process import SimProcess, start_sim
 from sshd import start_sshd
 from webhook import Webhook
@@ -57,3 +61,32 @@ def webhook() -> Webhook:
     hook = Webhook()
     yield hook
     hook.server.shutdown()
+
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the audit store's tests (app and security suites)."""
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A migrated, empty store; each test gets its own database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'audit.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database(f"audit_{next(_names)}")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def db(db_url):
+    database = Database(db_url)
+    yield database
+    database.dispose()

@@ -2,7 +2,8 @@
 
 Four-eyes: whoever asked for the run never decides on its gates. A gate names its reviewers (users
 or a group); it is approved when enough distinct reviewers approve, rejected by one rejection, and
-timed out (fails closed) when its time passes first.
+timed out (fails closed) when its time passes first. Its status is derived from its decisions as the
+audit chain proves them (`gate_status`): a status column or a decision row set by hand decides nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from day2ops_app.audit import chain, store
+from day2ops_app.audit.state import gate_outcome
 from day2ops_app.catalog.model import Item
 from day2ops_app.db.tables import Decision, Execution, Gate, User, utcnow
 
@@ -48,6 +50,19 @@ def may_decide(user: User, gate: Gate, execution: Execution) -> str | None:
         who = ", ".join(sorted(named)) + (f" or group {gate.reviewer_group}" if gate.reviewer_group else "")
         return f"this gate's reviewers are {who.lstrip(', ')}"
     return None
+
+
+def trusted_decisions(session: Session, gate: Gate) -> list[Decision]:
+    """The gate's decisions the chain bears out; one written behind the store's back counts for nothing."""
+    rows = session.scalars(select(Decision).where(Decision.gate_id == gate.id).order_by(Decision.id))
+    return [d for d in rows if chain.proven(session, d)]
+
+
+def gate_status(session: Session, gate: Gate) -> str:
+    """pending, approved, rejected, timed_out or canceled, from the chained decisions; a gate row changed
+    since it was chained (fewer approvals required, say) is never approved."""
+    required = gate.required if chain.proven(session, gate) else None
+    return gate_outcome(required, trusted_decisions(session, gate))
 
 
 class ApprovalService:
@@ -129,8 +144,9 @@ class ApprovalService:
     def decide(self, session: Session, user: User, gate: Gate, decision: str, comment: str) -> Gate:
         execution = session.get(Execution, gate.execution_id)
         self.expire(session, gate)
-        if gate.status != "pending":
-            raise Conflict(f"this gate is already {gate.status}")
+        status = gate_status(session, gate)
+        if status != "pending":
+            raise Conflict(f"this gate is already {status}")
         why = may_decide(user, gate, execution)
         if why:
             raise Forbidden(why)
@@ -143,11 +159,7 @@ class ApprovalService:
             session,
             Decision(gate_id=gate.id, reviewer=user.username, decision=decision, comment=comment or ""),
         )
-        approvals = sum(1 for d in self.decisions(session, gate.id) if d.decision == "approve")
-        if decision == "reject":
-            gate.status = "rejected"
-        elif approvals >= gate.required:
-            gate.status = "approved"
+        gate.status = gate_status(session, gate)
         if gate.kind == "run" and gate.status == "rejected":
             store.transition(session, execution, "rejected", user.username, comment or "rejected")
         elif gate.kind == "run" and gate.status == "approved":
@@ -162,7 +174,9 @@ class ApprovalService:
     def expire(self, session: Session, gate: Gate, now: datetime | None = None) -> bool:
         """A pending gate past its time fails closed: recorded as a decision by day2ops."""
         now = now or utcnow()
-        if gate.status != "pending" or _aware(gate.expires_at) is None or _aware(gate.expires_at) > now:
+        if _aware(gate.expires_at) is None or _aware(gate.expires_at) > now:
+            return False
+        if gate_status(session, gate) != "pending":
             return False
         gate.status = "timed_out"
         chain.append(
@@ -186,8 +200,15 @@ class ApprovalService:
         ).all()
         return sum(self.expire(session, gate) for gate in pending)
 
-    def close_gates(self, session: Session, execution_id: str, status: str) -> None:
-        for gate in session.scalars(
-            select(Gate).where(Gate.execution_id == execution_id, Gate.status == "pending")
-        ):
-            gate.status = status
+    def cancel_gates(self, session: Session, execution_id: str, actor: str) -> None:
+        """The run was canceled: its open gates close, recorded as a decision by day2ops."""
+        for gate in session.scalars(select(Gate).where(Gate.execution_id == execution_id)):
+            if gate_status(session, gate) != "pending":
+                continue
+            chain.append(
+                session,
+                Decision(
+                    gate_id=gate.id, reviewer="day2ops", decision="cancel", comment=f"run canceled by {actor}"
+                ),
+            )
+            gate.status = "canceled"

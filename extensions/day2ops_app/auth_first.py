@@ -26,24 +26,28 @@ class AuthFirst:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        path = scope.get("path", "")
-        if (
-            scope["type"] != "http"
-            or scope["method"] not in BODY_METHODS
-            or not path.startswith("/api/")
-            or path in OPEN_PATHS
-        ):
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
             return await self.app(scope, receive, send)
-        request = Request(scope)
-        gate = RUN_GATES.match(path)
-        try:
-            if gate:
-                await run_in_threadpool(
-                    run_token, gate["execution_id"], request, request.headers.get("Authorization")
-                )
-            else:
-                await run_in_threadpool(current_user, request)
-        except HTTPException as refused:
-            response = JSONResponse({"detail": refused.detail}, status_code=refused.status_code)
-            return await response(scope, receive, send)
+        refused = await refusal(scope)
+        if refused is not None:
+            return await refused(scope, receive, send)
         return await self.app(scope, receive, send)
+
+
+async def refusal(scope) -> JSONResponse | None:
+    """The 401 or 403 for a caller of the API who may not ask at all; None for one who may."""
+    path = scope.get("path", "")
+    if not path.startswith("/api/") or path in OPEN_PATHS:
+        return None
+    request = Request(scope)
+    gate = RUN_GATES.match(path)
+    try:
+        if gate:
+            await run_in_threadpool(
+                run_token, gate["execution_id"], request, request.headers.get("Authorization")
+            )
+        else:
+            await run_in_threadpool(current_user, request)
+    except HTTPException as refused:
+        return JSONResponse({"detail": refused.detail}, status_code=refused.status_code)
+    return None

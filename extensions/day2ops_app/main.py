@@ -10,21 +10,41 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from day2ops_app.approvals import ApprovalService
+from day2ops_app.audit.chain import IncrementalVerifier
+from day2ops_app.audit.context import AuditContext
+from day2ops_app.audit.seal import legacy_entries
 from day2ops_app.auth_first import AuthFirst
+from day2ops_app.body_limit import BodyLimit
 from day2ops_app.catalog.choices import PrismChoices
 from day2ops_app.catalog.model import Catalog
 from day2ops_app.collection import importable
 from day2ops_app.db.engine import Database
 from day2ops_app.db.migrate import upgrade
 from day2ops_app.db.tables import User
-from day2ops_app.routers import approvals, audit, auth, catalog, reports, runs, schedules, ui
+from day2ops_app.headers import SecurityHeaders
+from day2ops_app.plain_text import PlainText
+from day2ops_app.private import private_dir
+from day2ops_app.routers import (
+    approvals,
+    audit,
+    auth,
+    catalog,
+    reports,
+    runs,
+    schedules,
+    tokens,
+    ui,
+    users,
+)
 from day2ops_app.runs.service import RunService
 from day2ops_app.schedules import Scheduler
 from day2ops_app.settings import Settings
+from day2ops_app.validation_errors import validation_error
 
 log = logging.getLogger("day2ops.app")
 
@@ -66,10 +86,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
+        private_dir(settings.data_dir / "runs")
         importable(settings.data_dir)
         upgrade(settings.db_url)
-        db = Database(settings.db_url)
+        audit_context = AuditContext.from_settings(settings)
+        audit_context.keys.keyring()  # the key file is made at the first start, not at the first write
+        db = Database(settings.db_url, audit=audit_context)
+        app.state.audit = audit_context
+        app.state.audit_verifier = IncrementalVerifier()
+        with db.read() as session:
+            legacy = legacy_entries(session)
+        if legacy:
+            # Not a refusal to start: the legacy record stays readable; it just decides nothing until sealed.
+            log.warning(
+                "the audit chain holds %d entries written before it was keyed: `audit verify` reports them, "
+                "and their gates and queued runs are not acted on, until an admin runs `day2ops audit seal`",
+                legacy,
+            )
         app.state.settings = settings
         app.state.db = db
         app.state.catalog = Catalog.load(settings.catalog_dir, settings.playbook_dir)
@@ -95,7 +129,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(AuthFirst)
-    for module in (auth, catalog, runs, approvals, audit, schedules, reports, ui):
+    app.add_middleware(PlainText)
+    # Outside those two (the last added runs first): a body declared too large is refused before anyone is
+    # looked up; one that grows too large while it streams is cut off wherever it is read.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    # Added last, so it wraps the others: their refusals (413, 401, 422) carry the headers too.
+    app.add_middleware(SecurityHeaders)
+    for module in (auth, tokens, users, catalog, runs, approvals, audit, schedules, reports, ui):
         app.include_router(module.router)
     app.state.templates = Jinja2Templates(directory=settings.ui_dir / "templates")
     app.mount("/ui/static", StaticFiles(directory=settings.ui_dir / "static"), name="static")

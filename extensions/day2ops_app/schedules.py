@@ -9,11 +9,13 @@ the latest missed time.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterError, croniter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -50,12 +52,34 @@ def next_fire(cron: str, timezone: str, after: datetime) -> datetime:
             "e.g. '0 2 * * *'), a sixth adds seconds",
         )
     local = after.astimezone(zone(timezone))
-    times = croniter(cron, local)
-    candidate = times.get_next(datetime)
-    # When the clocks go back, 02:30 happens twice; croniter offers both, cron runs a job once.
-    while candidate.replace(tzinfo=None) <= local.replace(tzinfo=None):
+    try:
+        times = croniter(cron, local)
         candidate = times.get_next(datetime)
+        # When the clocks go back, 02:30 happens twice; croniter offers both, cron runs a job once.
+        while candidate.replace(tzinfo=None) <= local.replace(tzinfo=None):
+            candidate = times.get_next(datetime)
+    except (CroniterError, OverflowError):
+        raise ScheduleError(
+            "cron",
+            f"{cron!r} never fires after {after:%Y-%m-%d %H:%M} (say, a 30 February, or a year gone by or "
+            "decades away); check the day, month and year fields",
+        ) from None
     return candidate.astimezone(UTC)
+
+
+def check_interval(cron: str, timezone: str, after: datetime, minimum_seconds: float) -> None:
+    """Refuse a cron whose next fires come closer together than `minimum_seconds` (each fire is a run)."""
+    fires = [next_fire(cron, timezone, after)]
+    with contextlib.suppress(ScheduleError):  # one with a year may stop firing: fewer fires to compare
+        while len(fires) < 24:  # enough to meet every minute or hour list of a day's first hours
+            fires.append(next_fire(cron, timezone, fires[-1]))
+    shortest = min(((b - a).total_seconds() for a, b in pairwise(fires)), default=None)
+    if shortest is not None and shortest < minimum_seconds:
+        raise ScheduleError(
+            "cron",
+            f"{cron!r} fires {shortest:g} s apart; schedules fire at least {minimum_seconds:g} s apart "
+            "(DAY2OPS_MIN_SCHEDULE_SECONDS)",
+        )
 
 
 def _aware(value: datetime) -> datetime:
@@ -115,10 +139,15 @@ class Scheduler:
                 fire_at = due_at
                 if missed:
                     latest = due_at
-                    while (candidate := next_fire(schedule.cron, schedule.timezone, latest)) <= now:
-                        latest = candidate
+                    with contextlib.suppress(ScheduleError):  # no later fire: the due one is the latest
+                        while (candidate := next_fire(schedule.cron, schedule.timezone, latest)) <= now:
+                            latest = candidate
                     fire_at = latest
-                schedule.next_fire_at = next_fire(schedule.cron, schedule.timezone, max(now, fire_at))
+                try:
+                    schedule.next_fire_at = next_fire(schedule.cron, schedule.timezone, max(now, fire_at))
+                except ScheduleError:
+                    # A cron with a year fires no more: this schedule ends; the tick goes on to the others.
+                    schedule.enabled = False
                 run = not missed or schedule.missed == "run_once"
                 session.add(
                     ScheduleFire(schedule_id=schedule_id, due_at=fire_at, instance_id=self.instance_id)

@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-# The largest id or counter a BIGINT column (and SQLite's INTEGER) holds: larger ones are not found,
-# not a crash.
-MAX_ID = 2**63 - 1
+from day2ops_app.storable import WHY, unstorable
+
+# The largest id or counter the store's INTEGER columns hold on PostgreSQL (SQLite's hold more): larger
+# ones are not found, not a crash (PostgreSQL refused to compare them: "integer out of range").
+MAX_ID = 2**31 - 1
+
+
+# A name, group or reviewer as the users table spells one (String(64)).
+Name = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class Login(BaseModel):
+class Body(BaseModel):
+    """A request body. Every one derives from this: no text in it, at any depth, that the store cannot
+    hold (a 422 naming the field instead of PostgreSQL's 500)."""
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value):
+        if unstorable(value):
+            raise ValueError(WHY)
+        return value
+
+
+class Login(Body):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
 
@@ -28,23 +46,37 @@ class Me(Out):
     csrf_token: str | None = None
 
 
-class TokenCreate(BaseModel):
+class TokenCreate(Body):
     name: str = Field(min_length=1, max_length=128)
-    days: int | None = Field(None, ge=1, le=3650)
+    # Unset: DAY2OPS_TOKEN_DAYS; at most DAY2OPS_TOKEN_MAX_DAYS (checked where the settings are known).
+    days: int | None = Field(None, ge=1)
+    scope: Literal["full", "read"] = "full"
+
+
+class TokenInfo(Out):
+    """A token as listed: never its secret, which is shown once, when it is created."""
+
+    id: int
+    name: str
+    scope: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked: bool
 
 
 class TokenOut(BaseModel):
     id: int
     name: str
+    scope: str
     token: str
     expires_at: datetime | None
 
 
-class UserCreate(BaseModel):
+class UserCreate(Body):
     username: str = Field(pattern=r"^[a-z][a-z0-9_.-]{1,63}$")
     password: str = Field(min_length=12, max_length=1024)
     roles: list[Literal["operator", "approver", "admin"]] = Field(min_length=1)
-    groups: list[str] = []
+    groups: list[Name] = Field([], max_length=100)
 
 
 class UserOut(Out):
@@ -55,11 +87,23 @@ class UserOut(Out):
     disabled: bool
 
 
-class PreviewRequest(BaseModel):
+class UserUpdate(Body):
+    disabled: bool
+
+
+class LockoutOut(BaseModel):
+    """A lockout in force: of a user name or of a client address."""
+
+    user: str | None = None
+    address: str | None = None
+    locked_until: datetime
+
+
+class PreviewRequest(Body):
     inputs: dict[str, Any] = {}
 
 
-class RunCreate(BaseModel):
+class RunCreate(Body):
     item_id: str = Field(max_length=128)
     inputs: dict[str, Any] = {}
 
@@ -103,19 +147,19 @@ class GateOut(Out):
     decisions: list[DecisionOut] = []
 
 
-class GateCreate(BaseModel):
+class GateCreate(Body):
     """What the approval module asks for."""
 
     name: str = Field(min_length=1, max_length=256)
     message: str = Field("", max_length=4000)
     details: dict[str, Any] = {}
-    reviewers: list[str] = []
-    reviewer_group: str | None = None
+    reviewers: list[Name] = Field([], max_length=100)
+    reviewer_group: Name | None = None
     required: int = Field(1, ge=1, le=5)
     timeout_seconds: int = Field(3600, ge=1, le=30 * 86400)
 
 
-class DecisionCreate(BaseModel):
+class DecisionCreate(Body):
     decision: Literal["approve", "reject"]
     comment: str = Field("", max_length=4000)
 
@@ -144,7 +188,7 @@ class EvidenceOut(Out):
     migration: dict
 
 
-class ScheduleCreate(BaseModel):
+class ScheduleCreate(Body):
     name: str = Field(min_length=1, max_length=128)
     item_id: str = Field(max_length=128)
     inputs: dict[str, Any] = {}
@@ -154,7 +198,7 @@ class ScheduleCreate(BaseModel):
     enabled: bool = True
 
 
-class ScheduleUpdate(BaseModel):
+class ScheduleUpdate(Body):
     enabled: bool
 
 

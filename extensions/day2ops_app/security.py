@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 
+from anyio import CapacityLimiter, to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -25,6 +27,15 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _DUMMY, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+# A check costs ~250 ms of CPU. A flood of logins waits for one of these few slots without holding a
+# worker thread, so the threads and half the cores stay free for everyone else's requests.
+_checks = CapacityLimiter(max(1, (os.cpu_count() or 2) // 2))
+
+
+async def check_password(password_hash: str | None, password: str) -> bool:
+    return await to_thread.run_sync(verify_password, password_hash, password, limiter=_checks)
 
 
 def new_token(prefix: str) -> str:

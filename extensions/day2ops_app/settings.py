@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -23,6 +24,12 @@ class Settings(BaseSettings):
     ui_dir: Path = REPO / "ui"
     # Where playbooks reach the app back (the approval module); the address `day2ops serve` binds.
     base_url: str = "http://127.0.0.1:8080"
+    # The audit chain's HMAC keys (a 0600 file made on first start; default <data_dir>/audit.key) or the
+    # current key itself from the environment, and the checkpoint of the chain's head (default
+    # <data_dir>/audit.checkpoint, its log beside it): see docs/security.md.
+    audit_key_file: Path | None = None
+    audit_key: SecretStr = SecretStr("")
+    audit_checkpoint_file: Path | None = None
 
     # Prism Central: for live form choices, and handed to every run as NUTANIX_* variables.
     prism_host: str = ""
@@ -54,11 +61,42 @@ class Settings(BaseSettings):
     inventory_vars_file: Path | None = None
 
     session_hours: float = 12.0
-    secure_cookies: bool = False
+    # Unset: Secure cookies exactly when base_url is https. True or False overrides that.
+    secure_cookies: bool | None = None
+    # API tokens expire after token_days unless created for fewer; none may live longer than token_max_days.
+    token_days: int = Field(90, ge=1)
+    token_max_days: int = Field(365, ge=1)
+    # Wrong logins: this many for one user name, or per_address for one client address, within
+    # window_seconds lock that name or address out for lockout_seconds (or until an admin lifts it).
+    login_max_failures: int = Field(5, ge=1)
+    login_max_failures_per_address: int = Field(50, ge=1)
+    login_window_seconds: float = Field(900.0, gt=0)
+    login_lockout_seconds: float = Field(900.0, gt=0)
+
+    @model_validator(mode="after")
+    def _token_days_within_max(self):
+        if self.token_days > self.token_max_days:
+            raise ValueError(
+                f"DAY2OPS_TOKEN_DAYS ({self.token_days}) is above "
+                f"DAY2OPS_TOKEN_MAX_DAYS ({self.token_max_days}): lower the one or raise the other"
+            )
+        return self
+
     scheduler_seconds: float = 5.0
     # A fire more than this late counts as missed (the app was down): see Schedule.missed.
     misfire_grace_seconds: float = 120.0
     default_gate_hours: float = 72.0
+
+    # Limits: what one logged-in user can make the app hold, start or repeat (docs/security.md).
+    # The largest request body, in bytes; a larger one is refused with 413 before it is read.
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    # Runs executing at once on this instance; more wait as `queued` and start in submission order.
+    max_concurrent_runs: int = Field(default_factory=lambda: max(2, os.cpu_count() or 1), ge=1)
+    # The shortest time between two fires of a schedule.
+    min_schedule_seconds: float = Field(300.0, ge=0)
+    # Live form choices kept for a few seconds: at most this many lists (one per source and parent).
+    choices_cache_size: int = Field(256, ge=1)
+
     # Where a run executes: `local` (ansible-runner on this machine); see runs/backends.py.
     run_backend: str = "local"
     # Names this instance in the runs it drives; give each instance sharing a database its own.
@@ -91,6 +129,12 @@ class Settings(BaseSettings):
             nodes_from(self.remote_workers, self.remote_ssh_key, self.remote_known_hosts)
         return self
 
+    @property
+    def cookies_secure(self) -> bool:
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.base_url.startswith("https://")
+
     def secret_values(self) -> list[str]:
         return [
             s
@@ -100,6 +144,7 @@ class Settings(BaseSettings):
                 self.awx_token.get_secret_value(),
                 self.vcenter_password.get_secret_value(),
                 self.move_password.get_secret_value(),
+                self.audit_key.get_secret_value(),
             )
             if s
         ]

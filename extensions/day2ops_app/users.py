@@ -1,11 +1,11 @@
-"""Local users: the one way they are added, from the API and from `day2ops user add`."""
+"""Local users: the one way they are added and disabled, from the API and from `day2ops user`."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from day2ops_app.db.tables import User
+from day2ops_app.db.tables import User, WebSession
 from day2ops_app.security import hash_password
 
 ROLES = ("operator", "approver", "admin")
@@ -22,4 +22,16 @@ def add_user(session: Session, username: str, password: str, roles: list[str], g
     )
     session.add(user)
     session.flush()
+    return user
+
+
+def set_disabled(session: Session, username: str, disabled: bool) -> User:
+    """A disabled user is refused everywhere at the next request: their browser sessions are deleted
+    here, their tokens are refused while the user is disabled (and work again if re-enabled)."""
+    user = session.scalars(select(User).where(User.username == username)).one_or_none()
+    if user is None:
+        raise LookupError(f"no user {username}")
+    user.disabled = disabled
+    if disabled:
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     return user

@@ -1,6 +1,7 @@
 """`day2ops <subcommand>`: `sim` starts the Prism Central simulator; `serve` the self-service app;
 `demo` both, with demo users;
-`user add`, `token create`, `audit verify`, `audit export` and `db upgrade` work on its store."""
+`user add|disable|enable|unlock`, `token create`, `audit verify|seal|rotate-key|export` and `db upgrade`
+work on its store."""
 
 import argparse
 import getpass
@@ -54,13 +55,14 @@ def _settings():
     return Settings()
 
 
-def _database():
+def _database(create_key: bool = True):
+    from day2ops_app.audit.context import AuditContext
     from day2ops_app.db.engine import Database
     from day2ops_app.db.migrate import upgrade
 
     settings = _settings()
     upgrade(settings.db_url)
-    return Database(settings.db_url)
+    return Database(settings.db_url, audit=AuditContext.from_settings(settings, create_key=create_key))
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -93,33 +95,130 @@ def _user_add(args: argparse.Namespace) -> None:
     print(f"user {args.username} added with roles {', '.join(args.role)}")
 
 
-def _token_create(args: argparse.Namespace) -> None:
-    from datetime import timedelta
+def _user_disable(args: argparse.Namespace) -> None:
+    from day2ops_app.users import set_disabled
 
-    from day2ops_app.db.tables import ApiToken, User, utcnow
-    from day2ops_app.security import digest, new_token
+    disabled = args.action == "disable"
+    try:
+        with _database().session() as session:
+            set_disabled(session, args.username, disabled)
+    except LookupError as error:
+        sys.exit(f"day2ops user {args.action}: {error}")
+    print(
+        f"user {args.username} "
+        + ("disabled: its sessions end, its tokens are refused" if disabled else "enabled")
+    )
+
+
+def _user_unlock(args: argparse.Namespace) -> None:
+    from day2ops_app import logins
+
+    key = logins.address_key(args.address) if args.address else logins.user_key(args.username)
+    with _database().session() as session:
+        lifted = logins.forget(session, key)
+    print(f"{key}: {'lockout lifted' if lifted else 'was not locked out'}; its wrong logins are forgotten")
+
+
+def _token_create(args: argparse.Namespace) -> None:
+    from day2ops_app.db.tables import User
+    from day2ops_app.tokens import issue
     from sqlalchemy import select
 
-    db = _database()
-    token = new_token("d2t")
-    with db.session() as session:
+    settings = _settings()
+    with _database().session() as session:
         user = session.scalars(select(User).where(User.username == args.username)).one_or_none()
         if user is None:
             sys.exit(f"day2ops token create: no user {args.username}; add it with `day2ops user add`")
-        expires = utcnow() + timedelta(days=args.days) if args.days else None
-        session.add(ApiToken(user_id=user.id, name=args.name, token_sha256=digest(token), expires_at=expires))
+        try:
+            _, token = issue(session, settings, user, args.name, args.days, args.scope)
+        except ValueError as error:
+            sys.exit(f"day2ops token create: --days: {error}")
     print(token)
 
 
 def _audit_verify(args: argparse.Namespace) -> None:
     from day2ops_app.audit import chain
+    from day2ops_app.audit.checkpoint import log_path
 
-    with _database().session() as session:
-        report = chain.verify(session)
+    db = _database(create_key=False)
+    checkpoints = args.checkpoint
+    if checkpoints == "":  # --checkpoint without a file: the app's own log
+        checkpoints = log_path(db.audit.checkpoints.path)
+    try:
+        with db.read() as session:
+            report = chain.verify(session, checkpoints=Path(checkpoints) if checkpoints else None)
+    except ValueError as error:
+        sys.exit(f"day2ops audit verify: {error}")
+    tampered = [p for p in report.problems if not p.startswith(chain.LEGACY)]
     for problem in report.problems:
-        print(f"TAMPERED: {problem}")
-    print(f"audit chain: {report.entries} entries, {'intact' if report.ok else 'BROKEN'}")
+        print(f"TAMPERED: {problem}" if problem in tampered else problem)
+    against = f", checked against {checkpoints}" if checkpoints else ""
+    state = "BROKEN" if tampered else "not sealed" if report.problems else "intact"
+    print(f"audit chain: {report.entries} entries{against}, {state}")
     sys.exit(0 if report.ok else 1)
+
+
+def _audit_seal(args: argparse.Namespace) -> None:
+    import socket
+
+    from day2ops_app.audit import seal
+    from day2ops_app.audit.checkpoint import log_path
+
+    db = _database(create_key=False)
+    keys = db.audit.keys
+    if not keys.env_key and not keys.path.exists():
+        sys.exit(
+            f"day2ops audit seal: no audit key file at {keys.path}: start the upgraded app once (it makes "
+            "the key), or set DAY2OPS_AUDIT_KEY_FILE to the app's key file"
+        )
+    checkpoints = db.audit.checkpoints.path
+    log = log_path(checkpoints)
+    try:
+        with db.session() as session:
+            sealed = seal.seal(
+                session, f"{getpass.getuser()}@{socket.gethostname()}", log if log.exists() else None
+            )
+    except seal.Refused as refused:
+        for problem in refused.problems:
+            print(f"TAMPERED: {problem}")
+        sys.exit(
+            f"day2ops audit seal: refused, nothing was changed: {refused}. Find out what changed the store "
+            "(or restore it from a backup that verifies) before sealing"
+        )
+    except ValueError as error:
+        sys.exit(f"day2ops audit seal: {error}")
+    if sealed is None:
+        print("audit chain: no legacy entries, nothing to seal")
+        return
+    filled = {name: len(values) for name, values in sealed.filled.items()}
+    print(
+        f"sealed {sealed.legacy_entries} legacy entries (the last, entry {sealed.legacy_head_seq}, was "
+        f"{sealed.legacy_head_hash}): {sealed.resigned} entries re-signed with audit key {sealed.key_id}; "
+        f"filled in: {json.dumps(filled)}; the seal is chain entry {sealed.head_seq}, checkpointed in "
+        f"{checkpoints}"
+    )
+
+
+def _audit_rotate_key(args: argparse.Namespace) -> None:
+    from day2ops_app.audit.context import AuditContext
+
+    keys = AuditContext.from_settings(_settings()).keys
+    try:
+        key_id = keys.rotate()
+    except ValueError as error:
+        sys.exit(f"day2ops audit rotate-key: {error}")
+    if keys.env_key:
+        print(
+            f"the key of DAY2OPS_AUDIT_KEY (id {key_id}) is kept in {keys.path}: now set DAY2OPS_AUDIT_KEY "
+            "to a new key, or unset it to use the file's current key; entries made with the old key keep "
+            "verifying"
+        )
+    else:
+        print(
+            f"audit key {key_id} is now current in {keys.path}; entries made with older keys keep verifying "
+            "with the keys kept there. Running app instances use it from their next write: copy the file to "
+            "every instance that shares the database"
+        )
 
 
 def _audit_export(args: argparse.Namespace) -> None:
@@ -154,18 +253,45 @@ def _app_commands(sub) -> None:
     add.add_argument("--group", action="append", default=[], help="approver groups, catalog access groups")
     add.add_argument("--password-stdin", action="store_true")
     add.set_defaults(func=_user_add)
+    for action, text in (("disable", "refuse a user everywhere, at once"), ("enable", "let a user in again")):
+        toggle = user.add_parser(action, help=text)
+        toggle.add_argument("username")
+        toggle.set_defaults(func=_user_disable)
+    unlock = user.add_parser("unlock", help="lift the lockout after too many wrong logins")
+    target = unlock.add_mutually_exclusive_group(required=True)
+    target.add_argument("username", nargs="?")
+    target.add_argument("--address", help="a client address instead of a user name")
+    unlock.set_defaults(func=_user_unlock)
 
     token = sub.add_parser("token", help="API tokens").add_subparsers(dest="action", required=True)
     create = token.add_parser("create", help="print a new API token for a user (shown once)")
     create.add_argument("username")
     create.add_argument("--name", default="automation")
-    create.add_argument("--days", type=int, default=None, help="expires after this many days")
+    create.add_argument(
+        "--days", type=int, default=None, help="expires after this many days (default DAY2OPS_TOKEN_DAYS, 90)"
+    )
+    create.add_argument("--scope", choices=["full", "read"], default="full", help="read: GET requests only")
     create.set_defaults(func=_token_create)
 
     audit = sub.add_parser("audit", help="the audit store").add_subparsers(dest="action", required=True)
+    verify = audit.add_parser("verify", help="check the hash chain; exit 1 if anything was tampered with")
+    verify.add_argument(
+        "--checkpoint",
+        nargs="?",
+        const="",
+        metavar="FILE",
+        help="also check the chain against its checkpoints (default: the app's checkpoint log): catches a "
+        "chain cut short or rewritten",
+    )
+    verify.set_defaults(func=_audit_verify)
     audit.add_parser(
-        "verify", help="check the hash chain; exit 1 if anything was tampered with"
-    ).set_defaults(func=_audit_verify)
+        "seal",
+        help="once, after upgrading a store written before the chain was keyed: check its legacy entries by "
+        "the old rules and sign them with the audit key",
+    ).set_defaults(func=_audit_seal)
+    audit.add_parser(
+        "rotate-key", help="add an audit key and make it current (older entries keep verifying)"
+    ).set_defaults(func=_audit_rotate_key)
     export = audit.add_parser("export", help="one execution's evidence")
     export.add_argument("execution_id")
     export.add_argument("--format", choices=["json", "csv"], default="json")

@@ -255,6 +255,31 @@ def test_an_item_awx_does_not_have_fails_saying_so(app):
     assert "import the catalog's AWX export" in said["stdout"]
 
 
+def test_an_awx_that_would_template_survey_answers_runs_nothing(app, standin):
+    """Issue 18: with ALLOW_JINJA_IN_EXTRA_VARS 'always', AWX templates launch-time extra vars, so a form
+    value would run as Jinja in the job; the app refuses to launch there, and says what to set."""
+    olivia = app.client("olivia")
+    standin.job_settings(ALLOW_JINJA_IN_EXTRA_VARS="always")
+    try:
+        before = len(calls(standin, "POST", "/launch/"))
+        execution = olivia.run("noop", message="{{ lookup('pipe', 'id') }}", token=SECRET)
+        assert olivia.wait(execution["id"], timeout=30)["status"] == "failed"
+        assert len(calls(standin, "POST", "/launch/")) == before
+        (said,) = olivia.get(f"/api/runs/{execution['id']}/events").json()
+        assert "ALLOW_JINJA_IN_EXTRA_VARS is 'always'" in said["stdout"] and "'template'" in said["stdout"]
+    finally:
+        standin.job_settings(ALLOW_JINJA_IN_EXTRA_VARS="template")
+    # AWX's default writes the answers !unsafe: the same value goes to AWX as the data it is.
+    execution = olivia.run("noop", message="{{ lookup('pipe', 'id') }}", token=SECRET)
+    assert olivia.wait(execution["id"], timeout=60)["status"] == "successful", app.log()
+    (launch,) = [
+        r
+        for r in calls(standin, "POST", "/launch/")
+        if r["body"]["extra_vars"].get("message", "")[:2] == "{{"
+    ]
+    assert launch["body"]["extra_vars"]["message"] == "{{ lookup('pipe', 'id') }}"
+
+
 def test_cancel_reaches_the_awx_job(app, standin):
     olivia = app.client("olivia")
     execution = olivia.run("slow")

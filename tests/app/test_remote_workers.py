@@ -134,7 +134,7 @@ def test_a_remote_run_records_what_a_local_run_records(sim, local_app, remote_ap
     assert [t["to_status"] for t in record] == ["queued", "running", "successful"]
     assert record[1]["reason"] == f"on worker node {worker.node}"
     assert record[2]["reason"] == f"ansible-playbook exited with 0 on worker node {worker.node}"
-    assert remote.get("/api/audit/verify").json()["ok"]
+    assert remote_app.client("ada").get("/api/audit/verify").json()["ok"]
 
 
 def test_a_remote_run_reaches_prism_and_the_app_with_secrets_kept_off_disk(sim, remote_app, worker):
@@ -164,6 +164,18 @@ def test_a_remote_run_reaches_prism_and_the_app_with_secrets_kept_off_disk(sim, 
     assert "NUTANIX_PASSWORD" not in runner_command(remote_app, execution["id"])["env"]
     assert files_holding(Path(remote_app.env["DAY2OPS_DATA_DIR"]), PASSWORD) == []
     assert not list(worker.tmp.iterdir())
+
+
+def test_a_remote_run_keeps_its_inputs_as_data(sim, remote_app, worker, tmp_path):
+    """Issue 18: the extra vars travel to the node in the run's env/extravars, tagged !unsafe there too."""
+    marker = tmp_path / "ran-on-the-node"
+    olivia = remote_app.client("olivia")
+    value = f"{{{{ lookup('pipe', 'touch {marker}') }}}}"
+    execution = olivia.run("noop", message=value)
+    assert olivia.wait(execution["id"])["status"] == "successful", remote_app.log()
+    said = [e["stdout"] for e in olivia.get(f"/api/runs/{execution['id']}/events").json()]
+    assert any(value in s for s in said), said
+    assert not marker.exists()
 
 
 def test_cancel_a_remote_run_kills_it_on_the_node(sim, remote_app, worker):

@@ -70,4 +70,4 @@ def test_app_killed_mid_run_marks_it_interrupted(app):
     assert [e["uuid"] for e in events] == [e["uuid"] for e in before]  # kept, none lost
     record = olivia.get(f"/api/runs/{execution['id']}/evidence").json()
     assert record["transitions"][-1]["reason"] == "the app stopped while the run was in flight"
-    assert olivia.get("/api/audit/verify").json()["ok"]
+    assert app.client("ada").get("/api/audit/verify").json()["ok"]

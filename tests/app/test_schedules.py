@@ -19,8 +19,10 @@ def test_two_instances_fire_each_time_once(sim, tmp_path, backend, request):
         url = f"sqlite:///{tmp_path / 'audit.db'}"
     else:
         url = request.getfixturevalue("postgres").create_database(f"schedules_{tmp_path.name[-8:]}")
-    first = start_app(sim, tmp_path / "a", url, instance_id="app-a", **TEST_CATALOG)
-    second = start_app(sim, tmp_path / "b", url, users=False, instance_id="app-b", **TEST_CATALOG)
+    # Fires every 2 s, well below the default minimum interval, to see many fires quickly.
+    quick = {"min_schedule_seconds": 1, **TEST_CATALOG}
+    first = start_app(sim, tmp_path / "a", url, instance_id="app-a", **quick)
+    second = start_app(sim, tmp_path / "b", url, users=False, instance_id="app-b", **quick)
     try:
         olivia = first.client("olivia")
         r = olivia.post(
@@ -81,7 +83,9 @@ def test_schedule_validation(sim, tmp_path):
 def test_a_scheduled_run_takes_its_secret_from_the_app_environment(sim, tmp_path, webhook):
     """Daily DR or weekly chargeback post to a webhook: the schedule stores no URL, the run gets it from
     DAY2OPS_WEBHOOK_URL where the app runs, and it lands nowhere the app writes."""
-    app = start_app(sim, tmp_path, f"sqlite:///{tmp_path / 'audit.db'}", webhook_url=webhook.url)
+    app = start_app(
+        sim, tmp_path, f"sqlite:///{tmp_path / 'audit.db'}", webhook_url=webhook.url, min_schedule_seconds=1
+    )
     try:
         olivia = app.client("olivia")
         body = {"name": "chargeback", "item_id": "chargeback", "cron": "* * * * * */3"}

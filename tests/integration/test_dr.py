@@ -102,7 +102,7 @@ def test_scope_retention_replication_and_report(sim, tmp_path, webhook):
 def drill(sim, tmp_path, sources, probe_path="health"):
     variables = {
         "dr_drill_recovery_point_ext_ids": sources,
-        "dr_drill_probe_url": f"{sim.base_url}/_sim/guests/{{{{ dr_drill_vm.ext_id }}}}/{probe_path}",
+        "dr_drill_probe_url": f"{sim.base_url}/_sim/guests/{{ext_id}}/{probe_path}",
         "dr_drill_probe_validate_certs": False,
         "dr_drill_probe_retries": 1,
         "dr_drill_probe_delay": 1,

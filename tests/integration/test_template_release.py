@@ -65,8 +65,16 @@ def test_a_release_from_the_golden_vm_activates_after_the_smoke_test_with_every_
 ):
     before, _ = rocky(sim)
     db_path = tmp_path / "audit.db"
-    run, record = release(sim, sshd, tmp_path, env=audit_env(db_path))
+    # The probe's URL names the test VM by placeholder (filled in by the placeholders filter, not Jinja).
+    probe = {
+        "template_release_smoke_url": f"{sim.base_url}/_sim/guests/{{ext_id}}/health",
+        "template_release_smoke_validate_certs": False,
+    }
+    run, record = release(sim, sshd, tmp_path, env=audit_env(db_path), **probe)
     assert run.rc == 0, run.output
+    # Probed and answered (a {ext_id} left in the URL is a 404 from the simulator, and the run would fail).
+    probed = run.output.split("Probe the test VM's application", 1)[1].split("TASK [", 1)[0]
+    assert "ok: [localhost]" in probed, probed
     template, versions = rocky(sim)
     new = versions["release-t1"]
     assert template["templateVersionSpec"]["extId"] == new["extId"]

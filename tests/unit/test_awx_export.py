@@ -24,7 +24,7 @@ from day2ops_app.awx.gates import gates
 from day2ops_app.awx.schedule import rrule
 from day2ops_app.awx.survey import answers, question, survey_spec
 from day2ops_app.awx.templates import extra_vars
-from day2ops_app.catalog.model import Catalog, Input
+from day2ops_app.catalog.model import TEXT_MAX, Catalog, Input
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOKS = REPO / "playbooks"
@@ -210,6 +210,9 @@ def test_every_item_has_a_survey_awx_accepts(item_id, exported):
         assert (q["type"] == "password") == (spec.type == "secret")
         if spec.type == "secret":
             assert q["default"] == ""
+        if spec.type == "string":
+            # The app's bound (the input's own max, else the catalog's default): AWX refuses what it refuses.
+            assert q["max"] == (spec.max if spec.max is not None else TEXT_MAX), q
         if q["default"] != "":
             assert awx_answer_errors(q, {q["variable"]: q["default"]}) == [], q
 

@@ -98,19 +98,28 @@ def _cell(value):
     return value
 
 
+# A cell starting with one of these is a formula to a spreadsheet (OWASP, CSV injection): a VM or task
+# name like =HYPERLINK(...) would run when the evidence is opened.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value):
+    """The value as text a spreadsheet shows and never evaluates: a leading quote disarms a formula."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def export_csv(record: dict) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
     writer.writeheader()
     approvals = _approvals_text(record)
     for e in record["evidence"]:
-        writer.writerow(
-            {
-                "execution_id": record["id"],
-                "item_id": record["item_id"] or record["playbook"],
-                "operator": record["operator"],
-                "approvals": approvals,
-                **{k: _cell(e[k]) for k in EVIDENCE_FIELDS},
-            }
-        )
+        row = {
+            "execution_id": record["id"],
+            "item_id": record["item_id"] or record["playbook"],
+            "operator": record["operator"],
+            "approvals": approvals,
+            **{k: _cell(e[k]) for k in EVIDENCE_FIELDS},
+        }
+        writer.writerow({k: _inert(v) for k, v in row.items()})
     return out.getvalue()

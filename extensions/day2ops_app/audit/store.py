@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from day2ops_app.audit import chain
 from day2ops_app.audit.redact import Redactor
+from day2ops_app.audit.state import TERMINAL
 from day2ops_app.db.tables import Event, Evidence, Execution, ExecutionTransition, utcnow
 from day2ops_app.evidence import evidence_from_result, task_status
 
-TERMINAL = frozenset({"successful", "failed", "canceled", "rejected", "expired", "interrupted"})
 TRANSITIONS: dict[str | None, frozenset[str]] = {
     None: frozenset({"pending_approval", "queued", "running"}),
     "pending_approval": frozenset({"queued", "rejected", "expired", "canceled"}),
@@ -60,13 +60,19 @@ def create_execution(
         status=status,
         instance_id=instance_id,
     )
+    now = utcnow()
     if status == "running":
-        execution.started_at = utcnow()
+        execution.started_at = now
     chain.append(session, execution)
     chain.append(
         session,
         ExecutionTransition(
-            execution_id=execution.id, from_status=None, to_status=status, actor=operator, reason=reason
+            execution_id=execution.id,
+            from_status=None,
+            to_status=status,
+            actor=operator,
+            reason=reason,
+            at=now,
         ),
     )
     return execution
@@ -83,19 +89,40 @@ def transition(
     if to_status not in TRANSITIONS.get(execution.status, frozenset()):
         raise InvalidTransition(execution.id, execution.status, to_status)
     previous = execution.status
+    # The columns copy the chained transition, which carries the same time and rc (audit/state.py).
     execution.status = to_status
     now = utcnow()
     if to_status == "running":
         execution.started_at = now
-    if to_status in TERMINAL:
+    ended = to_status in TERMINAL
+    if ended:
         execution.finished_at = now
         execution.rc = rc
+        chain.checkpoint_at_commit(session)
     chain.append(
         session,
         ExecutionTransition(
-            execution_id=execution.id, from_status=previous, to_status=to_status, actor=actor, reason=reason
+            execution_id=execution.id,
+            from_status=previous,
+            to_status=to_status,
+            actor=actor,
+            reason=reason,
+            at=now,
+            rc=rc if ended else None,
         ),
     )
+
+
+def proven_status(session: Session, execution: Execution) -> str | None:
+    """The execution's status as its last transition in the chain says, or None when that transition is
+    not as the chain recorded it: the status column can be set by anyone who can write the database."""
+    last = session.scalars(
+        select(ExecutionTransition)
+        .where(ExecutionTransition.execution_id == execution.id)
+        .order_by(ExecutionTransition.id.desc())
+        .limit(1)
+    ).one_or_none()
+    return last.to_status if last is not None and chain.proven(session, last) else None
 
 
 def record_events(session: Session, execution_id: str, events: Iterable[dict], redactor: Redactor) -> int:

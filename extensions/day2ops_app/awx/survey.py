@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from day2ops_app.awx.errors import ExportError
-from day2ops_app.catalog.model import Input, Item
+from day2ops_app.catalog.model import TEXT_MAX, Input, Item
 
 # (source, key, odata) -> the values Prism offers now, as the app's form would.
 LiveChoices = Callable[[str, str | None, str | None], list[str]]
@@ -77,9 +77,9 @@ def question(item: Item, spec: Input, live: LiveChoices | None = None) -> dict:
     }
     hint = None
     if spec.type == "string":
-        q.update(
-            type="text", min=_whole(spec.min, "min", item, spec), max=_whole(spec.max, "max", item, spec)
-        )
+        # The app's own bound when the input names none, so AWX refuses what the app would.
+        most = TEXT_MAX if spec.max is None else spec.max
+        q.update(type="text", min=_whole(spec.min, "min", item, spec), max=_whole(most, "max", item, spec))
         q["default"] = spec.default or ""
     elif spec.type == "integer":
         q.update(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
+
+from cachetools import TTLCache
 
 from day2ops_app.settings import Settings
 
@@ -19,7 +20,8 @@ class PrismChoices:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._client = None
-        self._cache: dict[tuple, tuple[float, list[dict]]] = {}
+        # Bounded by time and by count: one list per `?parent=` a caller makes up would otherwise stay.
+        self._cache: TTLCache[tuple, list[dict]] = TTLCache(settings.choices_cache_size, CACHE_SECONDS)
         self._lock = threading.Lock()
 
     def client(self):
@@ -53,11 +55,13 @@ class PrismChoices:
         self, source: str, key: str | None = None, parent: str | None = None, odata: str | None = None
     ):
         """[{value, label}] for one source; cached briefly so a form's dropdowns cost Prism little."""
-        cache_key = (source, key, parent, odata)
-        with self._lock:
+        # `parent` is no part of the key: the sources that read it are never cached (FRESH_SOURCES), and a
+        # `?parent=` made up per request must not keep one more copy of the same list each time.
+        cache_key = (source, key, odata)
+        with self._lock:  # TTLCache is not thread-safe
             hit = self._cache.get(cache_key)
-            if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
-                return hit[1]
+        if hit is not None:
+            return hit
         from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
 
         try:
@@ -67,7 +71,7 @@ class PrismChoices:
         # A recovery point taken a moment ago must be offered at once; the other lists change slowly.
         if source not in FRESH_SOURCES:
             with self._lock:
-                self._cache[cache_key] = (time.monotonic(), values)
+                self._cache[cache_key] = values
         return values
 
     def _read(self, source, key, parent, odata):

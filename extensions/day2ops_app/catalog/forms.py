@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from day2ops_app.catalog.choices import ChoicesUnavailable, PrismChoices
-from day2ops_app.catalog.model import Input, Item
+from day2ops_app.catalog.model import PICKS_MAX, TEXT_MAX, Input, Item
 
 
 class FormErrors(Exception):
@@ -17,13 +17,17 @@ class FormErrors(Exception):
         self.errors = errors
 
 
+# A value picked from live choices is checked against them later; bounded first, like any text.
+Picked = Annotated[str, Field(max_length=TEXT_MAX)]
+
+
 def _annotation(spec: Input):
     bounds = {"ge": spec.min, "le": spec.max} if spec.type == "integer" else {}
     if spec.type in ("string", "secret"):
         bounds = {
             "pattern": spec.pattern,
             "min_length": int(spec.min) if spec.min is not None else None,
-            "max_length": int(spec.max) if spec.max is not None else None,
+            "max_length": int(spec.max) if spec.max is not None else TEXT_MAX,
         }
     bounds = {k: v for k, v in bounds.items() if v is not None}
     if spec.type == "integer":
@@ -31,10 +35,11 @@ def _annotation(spec: Input):
     if spec.type == "boolean":
         return bool
     if spec.type == "choice":
-        return Literal[tuple(spec.choices)] if spec.choices else str
+        return Literal[tuple(spec.choices)] if spec.choices else Picked
     if spec.type == "multi_choice":
-        inner = Literal[tuple(spec.choices)] if spec.choices else str
-        return Annotated[list[inner], Field(min_length=1 if spec.required else 0)]
+        inner = Literal[tuple(spec.choices)] if spec.choices else Picked
+        most = int(spec.max) if spec.max is not None else PICKS_MAX
+        return Annotated[list[inner], Field(min_length=1 if spec.required else 0, max_length=most)]
     return Annotated[str, Field(**bounds)]
 
 
@@ -63,6 +68,20 @@ def _message(item: Item, error: dict) -> dict:
     return {"field": name, "message": text}
 
 
+def _placeholder_error(spec: Input, value) -> dict | None:
+    """A {name} the playbook will not fill in, said now rather than when the run reaches that VM."""
+    if not spec.placeholders or not isinstance(value, str):
+        return None
+    from ansible_collections.day2ops.ahv.plugins.filter.placeholders import PLACEHOLDER
+
+    unknown = sorted(set(PLACEHOLDER.findall(value)) - set(spec.placeholders))
+    if not unknown:
+        return None
+    named = ", ".join("{" + name + "}" for name in spec.placeholders)
+    given = ", ".join("{" + name + "}" for name in unknown)
+    return {"field": spec.name, "message": f"{given}: not a placeholder of {spec.name}; use {named}"}
+
+
 def validate_inputs(item: Item, raw: dict, choices: PrismChoices | None) -> dict:
     """The inputs as the playbook will get them, or FormErrors with one message per field."""
     try:
@@ -73,7 +92,7 @@ def validate_inputs(item: Item, raw: dict, choices: PrismChoices | None) -> dict
             message = _message(item, e)
             errors.setdefault(message["field"], message)
         raise FormErrors(list(errors.values())) from None
-    errors = []
+    errors = [error for spec in item.inputs if (error := _placeholder_error(spec, values.get(spec.name)))]
     for spec in item.inputs:
         value = values.get(spec.name)
         if spec.choices_from is None or value in (None, "", []):

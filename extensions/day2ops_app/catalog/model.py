@@ -16,6 +16,10 @@ ChoiceSource = Literal[
     "clusters", "category_values", "vms", "recovery_points", "templates", "template_versions"
 ]
 NAME = r"^[a-z][a-z0-9_]*$"
+# The longest text one input takes, and the most values one multi_choice picks, unless the input's own
+# `max` says otherwise: what a user sends is stored with the run and handed to the playbook.
+TEXT_MAX = 1000
+PICKS_MAX = 1000
 
 
 class Strict(BaseModel):
@@ -71,6 +75,9 @@ class Input(Strict):
     env: str | None = Field(
         None, pattern=r"^[A-Z][A-Z0-9_]*$", description="secrets: the variable it is passed in"
     )
+    # A value that varies per VM (a probe URL): the {name}s it may use, which the playbook fills in with the
+    # day2ops.ahv.placeholders filter. The value itself is never a template.
+    placeholders: list[str] = Field([], description="strings: the {name} placeholders the value may use")
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -83,6 +90,8 @@ class Input(Strict):
             )
         if self.pattern:
             re.compile(self.pattern)
+        if self.placeholders and self.type != "string":
+            raise ValueError(f"{self.name}: placeholders are for string inputs")
         return self
 
 

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from day2ops_app.private import private_sqlite
+
+if TYPE_CHECKING:
+    from day2ops_app.audit.context import AuditContext
+
+# An execution option marking the connections of read-only sessions.
+READ_ONLY = "day2ops_read_only"
+
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        private_sqlite(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _sqlite_writer_locking(engine)
         return engine
@@ -22,7 +32,8 @@ def make_engine(url: str) -> Engine:
 def _sqlite_writer_locking(engine: Engine) -> None:
     """WAL lets readers run beside the writer; BEGIN IMMEDIATE takes the write lock at the start of a
     transaction, so two writers (threads or app instances) queue instead of failing mid-way with
-    'database is locked' when the second tries to upgrade its read lock."""
+    'database is locked' when the second tries to upgrade its read lock. Reads (`Database.read`) begin
+    DEFERRED: they never take the write lock, so they never wait behind a writer."""
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
@@ -35,20 +46,33 @@ def _sqlite_writer_locking(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
-    """An engine and its session factory; `with db.session() as s:` commits or rolls back."""
+    """An engine and its session factories: `with db.session() as s:` writes (commits or rolls back),
+    `with db.read() as s:` only reads and never holds SQLite's write lock."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, audit: AuditContext | None = None):
+        """audit: the chain's key and checkpoints, which the store's sessions carry (audit/context.py)."""
         self.url = url
+        self.audit = audit
         self.engine = make_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        info = {"audit": audit} if audit else None
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
+        self._reads = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False, info=info
+        )
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._reads() as session, session.begin():
             yield session
 
     def dispose(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -43,6 +43,8 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "full", or "read": only GET, HEAD and OPTIONS (a dashboard, a report).
+    scope: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
 
 
 class WebSession(Base):
@@ -57,6 +59,25 @@ class WebSession(Base):
     expires_at: Mapped[datetime]
 
 
+class LoginFailure(Base):
+    """One wrong login, counted per user name and per client address (`key`: user:<name>, address:<ip>)."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class LoginLockout(Base):
+    """Too many wrong logins for a key: every login of it is refused until `locked_until` or an admin lifts
+    it. Rows, not a counter column, so concurrent app instances only ever insert."""
+
+    __tablename__ = "login_lockouts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), index=True)
+    locked_until: Mapped[datetime]
+
+
 class Execution(Base):
     __tablename__ = "executions"
     __chained__ = ("id", "source", "item_id", "playbook", "operator", "inputs", "schedule_id", "created_at")
@@ -69,7 +90,8 @@ class Execution(Base):
     inputs: Mapped[dict] = mapped_column(default=dict)  # secrets already redacted
     schedule_id: Mapped[int | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Derived from the latest ExecutionTransition; kept here to list and filter cheaply.
+    # Derived from the chained ExecutionTransitions (status, times, rc); kept here to list and filter
+    # cheaply, checked against them by `verify`, and never trusted to start a run.
     status: Mapped[str] = mapped_column(String(32), index=True)
     started_at: Mapped[datetime | None] = mapped_column(nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -79,11 +101,15 @@ class Execution(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     # The run's own token (SHA-256): lets its playbook open approval gates for this execution only.
     run_token_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The run history's order and page cursor (routers/runs.py): newest first, a page at a time.
+    __table_args__ = (Index("ix_executions_created_at_id", "created_at", "id"),)
 
 
 class ExecutionTransition(Base):
     __tablename__ = "execution_transitions"
     __chained__ = ("id", "execution_id", "from_status", "to_status", "actor", "reason", "at")
+    # Chained when set: rows written before the column existed keep their hash.
+    __chained_if_set__ = ("rc",)
     id: Mapped[int] = mapped_column(primary_key=True)
     execution_id: Mapped[str] = mapped_column(ForeignKey("executions.id"), index=True)
     from_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -91,6 +117,8 @@ class ExecutionTransition(Base):
     actor: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The exit code, on the transition that ends the run: the execution's rc is derived from it.
+    rc: Mapped[int | None] = mapped_column(nullable=True)
 
 
 class Gate(Base):
@@ -123,7 +151,8 @@ class Gate(Base):
     requested_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    # pending, approved, rejected, timed_out, canceled: derived from the decisions and the clock.
+    # pending, approved, rejected, timed_out, canceled: derived from the chained decisions (approvals.py);
+    # this copy serves listing only and is checked by `verify`.
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     __table_args__ = (UniqueConstraint("execution_id", "name", name="uq_gate_execution_name"),)
 
@@ -223,6 +252,30 @@ class ScheduleFire(Base):
     __table_args__ = (UniqueConstraint("schedule_id", "due_at", name="uq_fire_schedule_due"),)
 
 
+class AuditSeal(Base):
+    """`day2ops audit seal` (audit/seal.py): entries written before the chain was keyed, checked by the old
+    unkeyed rules and signed with the audit key; who sealed, the legacy head, and what was filled in."""
+
+    __tablename__ = "audit_seals"
+    __chained__ = (
+        "id",
+        "sealed_by",
+        "sealed_at",
+        "legacy_entries",
+        "legacy_head_seq",
+        "legacy_head_hash",
+        "filled",
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sealed_by: Mapped[str] = mapped_column(String(255))
+    sealed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    legacy_entries: Mapped[int] = mapped_column(Integer)
+    # The last legacy entry and its unkeyed hash, as they were before sealing.
+    legacy_head_seq: Mapped[int] = mapped_column(Integer)
+    legacy_head_hash: Mapped[str] = mapped_column(String(64))
+    filled: Mapped[dict] = mapped_column(default=dict)
+
+
 class ChainEntry(Base):
     """The hash chain over every evidence row, in the order they were written."""
 
@@ -233,6 +286,8 @@ class ChainEntry(Base):
     row_hash: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+    # The audit key (audit/keys.py) the entry's HMAC was made with.
+    key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     __table_args__ = (UniqueConstraint("table_name", "row_id", name="uq_chain_row"),)
 
 
@@ -246,5 +301,6 @@ class ChainHead(Base):
 
 
 CHAINED = {
-    cls.__tablename__: cls for cls in (Execution, ExecutionTransition, Gate, Decision, Event, Evidence)
+    cls.__tablename__: cls
+    for cls in (Execution, ExecutionTransition, Gate, Decision, Event, Evidence, AuditSeal)
 }

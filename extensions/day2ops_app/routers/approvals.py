@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from sqlalchemy import select
 
-from day2ops_app.approvals import Conflict, Forbidden, may_decide
-from day2ops_app.db.tables import Decision, Execution, Gate
+from day2ops_app.approvals import Conflict, Forbidden, gate_status, may_decide, trusted_decisions
+from day2ops_app.db.tables import Execution, Gate
 from day2ops_app.deps import CurrentUser, RequireApprover
 from day2ops_app.schemas import DecisionCreate, DecisionOut, GateOut
 
@@ -14,9 +14,11 @@ router = APIRouter(prefix="/api/approvals", tags=["approvals"])
 
 
 def gate_out(session, gate: Gate) -> GateOut:
+    """The gate as its chained decisions make it, never as its status column says: the approval module
+    in a playbook and the run gate go by this."""
     out = GateOut.model_validate(gate)
-    decisions = session.scalars(select(Decision).where(Decision.gate_id == gate.id).order_by(Decision.id))
-    out.decisions = [DecisionOut.model_validate(d) for d in decisions]
+    out.status = gate_status(session, gate)
+    out.decisions = [DecisionOut.model_validate(d) for d in trusted_decisions(session, gate)]
     return out
 
 
@@ -37,7 +39,7 @@ def inbox(request: Request, user: CurrentUser, status: str = "pending", mine: bo
 
 @router.get("/{gate_id}", response_model=GateOut)
 def read(gate_id: str, request: Request, user: CurrentUser):
-    with request.app.state.db.session() as session:
+    with request.app.state.db.read() as session:
         gate = session.get(Gate, gate_id)
         if gate is None:
             raise HTTPException(404, f"no gate {gate_id}")

@@ -1,48 +1,86 @@
-"""Login, logout, who am I, API tokens, users (admin)."""
+"""Log in, log out, who am I. Tokens are in routers/tokens.py, users and lockouts in routers/users.py."""
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
-from day2ops_app.db.tables import ApiToken, User, WebSession, utcnow
-from day2ops_app.deps import SESSION_COOKIE, CurrentUser, RequireAdmin, session_csrf
-from day2ops_app.schemas import Login, Me, TokenCreate, TokenOut, UserCreate, UserOut
-from day2ops_app.security import digest, new_token, verify_password
-from day2ops_app.users import add_user
+from day2ops_app import logins
+from day2ops_app.db.tables import User, WebSession, utcnow
+from day2ops_app.deps import SESSION_COOKIE, CurrentUser, session_csrf
+from day2ops_app.schemas import Login, Me
+from day2ops_app.security import check_password, digest, new_token
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
+# One answer for an unknown user, a wrong password and a disabled user: none tells which names exist.
+WRONG = "wrong user name or password"
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
 
 @router.post("/auth/login", response_model=Me)
-def login(body: Login, request: Request, response: Response):
-    settings = request.app.state.settings
-    with request.app.state.db.session() as session:
-        user = session.scalars(select(User).where(User.username == body.username)).one_or_none()
-        if not verify_password(user.password_hash if user else None, body.password) or user.disabled:
-            raise HTTPException(401, "wrong user name or password")
-        token = new_token("d2s")
-        csrf = secrets.token_urlsafe(32)
-        session.add(
-            WebSession(
-                user_id=user.id,
-                token_sha256=digest(token),
-                csrf_token=csrf,
-                expires_at=utcnow() + timedelta(hours=settings.session_hours),
+async def login(body: Login, request: Request, response: Response):
+    """Three short steps, so no transaction is open while argon2 runs: read the user and any lockout,
+    check the password, then write the failure or the new session."""
+    state = request.app.state
+    settings = state.settings
+    keys = logins.limits(settings, body.username, client_address(request))
+
+    def look_up() -> tuple[float, User | None]:
+        with state.db.read() as session:
+            wait = logins.locked_for(session, keys, utcnow())
+            return wait, session.scalars(select(User).where(User.username == body.username)).one_or_none()
+
+    wait, user = await run_in_threadpool(look_up)
+    if wait:
+        raise HTTPException(
+            429,
+            "too many wrong logins for this user or address: try again later, or ask an admin to lift the "
+            "lockout",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
+    if not await check_password(user.password_hash if user else None, body.password) or user.disabled:
+
+        def fail() -> None:
+            with state.db.session() as session:
+                logins.record_failure(session, settings, keys, utcnow())
+
+        await run_in_threadpool(fail)
+        raise HTTPException(401, WRONG)
+
+    token = new_token("d2s")
+    csrf = secrets.token_urlsafe(32)
+
+    def start_session() -> None:
+        with state.db.session() as session:
+            logins.forget(session, logins.user_key(body.username))
+            session.add(
+                WebSession(
+                    user_id=user.id,
+                    token_sha256=digest(token),
+                    csrf_token=csrf,
+                    expires_at=utcnow() + timedelta(hours=settings.session_hours),
+                )
             )
-        )
-        response.set_cookie(
-            SESSION_COOKIE,
-            token,
-            httponly=True,
-            samesite="strict",
-            secure=settings.secure_cookies,
-            max_age=int(settings.session_hours * 3600),
-        )
-        return Me(username=user.username, roles=user.roles, groups=user.groups, csrf_token=csrf)
+
+    await run_in_threadpool(start_session)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=settings.cookies_secure,
+        max_age=int(settings.session_hours * 3600),
+    )
+    return Me(username=user.username, roles=user.roles, groups=user.groups, csrf_token=csrf)
 
 
 @router.post("/auth/logout", status_code=204)
@@ -52,40 +90,11 @@ def logout(request: Request, response: Response, user: CurrentUser):
         with request.app.state.db.session() as session:
             for web in session.scalars(select(WebSession).where(WebSession.token_sha256 == digest(cookie))):
                 session.delete(web)
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(
+        SESSION_COOKIE, httponly=True, samesite="strict", secure=request.app.state.settings.cookies_secure
+    )
 
 
 @router.get("/auth/me", response_model=Me)
 def me(request: Request, user: CurrentUser):
     return Me(username=user.username, roles=user.roles, groups=user.groups, csrf_token=session_csrf(request))
-
-
-@router.post("/tokens", response_model=TokenOut, status_code=201)
-def create_token(body: TokenCreate, request: Request, user: CurrentUser):
-    """A token for automation, shown once; only its digest is kept."""
-    token = new_token("d2t")
-    with request.app.state.db.session() as session:
-        row = ApiToken(
-            user_id=user.id,
-            name=body.name,
-            token_sha256=digest(token),
-            expires_at=utcnow() + timedelta(days=body.days) if body.days else None,
-        )
-        session.add(row)
-        session.flush()
-        return TokenOut(id=row.id, name=row.name, token=token, expires_at=row.expires_at)
-
-
-@router.get("/users", response_model=list[UserOut])
-def list_users(request: Request, admin: RequireAdmin):
-    with request.app.state.db.session() as session:
-        return list(session.scalars(select(User).order_by(User.username)))
-
-
-@router.post("/users", response_model=UserOut, status_code=201)
-def create_user(body: UserCreate, request: Request, admin: RequireAdmin):
-    with request.app.state.db.session() as session:
-        try:
-            return add_user(session, body.username, body.password, body.roles, body.groups)
-        except ValueError as error:
-            raise HTTPException(409, str(error)) from None

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from sqlalchemy import String, cast, or_, select
+from sqlalchemy import String, and_, cast, or_, select
 
 from day2ops_app.approvals import Conflict
 from day2ops_app.audit import store
@@ -48,6 +48,7 @@ def submit(body: RunCreate, request: Request, user: CurrentUser):
 @router.get("", response_model=list[ExecutionOut])
 def list_runs(
     request: Request,
+    response: Response,
     user: CurrentUser,
     item_id: str | None = None,
     operator: str | None = None,
@@ -55,9 +56,13 @@ def list_runs(
     vm: Annotated[str | None, Query(description="a VM ext_id in the run's evidence")] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before: Annotated[
+        str | None, Query(max_length=36, description="an execution id: the runs requested before it")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ):
-    query = select(Execution).order_by(Execution.created_at.desc()).limit(limit)
+    """Newest first, a page at a time: when there may be more, the Link header names the next page."""
+    query = select(Execution).order_by(Execution.created_at.desc(), Execution.id.desc()).limit(limit)
     for column, value in (
         (Execution.item_id, item_id),
         (Execution.operator, operator),
@@ -75,13 +80,26 @@ def list_runs(
             or_(Evidence.host == vm, cast(Evidence.vm_ext_ids, String).contains(f'"{vm}"'))
         )
         query = query.where(Execution.id.in_(touched))
-    with request.app.state.db.session() as session:
-        return list(session.scalars(query))
+    with request.app.state.db.read() as session:
+        if before is not None:
+            # (created_at, id) as the cursor: an index walk from where the last page ended, however deep.
+            anchor = _execution(session, before)
+            query = query.where(
+                or_(
+                    Execution.created_at < anchor.created_at,
+                    and_(Execution.created_at == anchor.created_at, Execution.id < anchor.id),
+                )
+            )
+        page = list(session.scalars(query))
+    if len(page) == limit:
+        following = request.url.include_query_params(before=page[-1].id)
+        response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+    return page
 
 
 @router.get("/{execution_id}", response_model=ExecutionOut)
 def get_run(execution_id: str, request: Request, user: CurrentUser):
-    with request.app.state.db.session() as session:
+    with request.app.state.db.read() as session:
         return _execution(session, execution_id)
 
 
@@ -93,7 +111,7 @@ def events(
     after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ):
-    with request.app.state.db.session() as session:
+    with request.app.state.db.read() as session:
         _execution(session, execution_id)
         return store.events_after(session, execution_id, after, limit)
 
@@ -108,11 +126,11 @@ async def stream(
     """Server-sent events: each runner event (`event: runner`, id = its counter), each status change
     (`event: status`), until the run has ended and every event was sent. Resumes after Last-Event-ID."""
     db = request.app.state.db
-    with db.session() as session:
+    with db.read() as session:
         _execution(session, execution_id)
 
     def read(after: int):
-        with db.session() as session:
+        with db.read() as session:
             execution = session.get(Execution, execution_id)
             rows = store.events_after(session, execution_id, after)
             return execution.status, [EventOut.model_validate(r).model_dump() for r in rows]
@@ -146,7 +164,7 @@ async def stream(
 @router.get("/{execution_id}/hosts")
 def hosts(execution_id: str, request: Request, user: CurrentUser) -> dict:
     """Per VM: its steps (task, outcome, Prism task ids), a progress percentage, failed or recovered."""
-    with request.app.state.db.session() as session:
+    with request.app.state.db.read() as session:
         _execution(session, execution_id)
         return host_progress(session, execution_id)
 
@@ -154,7 +172,7 @@ def hosts(execution_id: str, request: Request, user: CurrentUser) -> dict:
 @router.get("/{execution_id}/scope")
 async def scope(execution_id: str, request: Request, user: CurrentUser) -> dict:
     """The VMs in scope of this run's inputs as Prism lists them now, for its reviewers."""
-    with request.app.state.db.session() as session:
+    with request.app.state.db.read() as session:
         execution = _execution(session, execution_id)
         item_id, inputs = execution.item_id, dict(execution.inputs)
     item = request.app.state.catalog.get(item_id) if item_id else None
@@ -180,7 +198,7 @@ def evidence(execution_id: str, request: Request, user: CurrentUser, format: str
     """The execution's whole record as JSON, or its evidence as CSV (one row per host and task)."""
     if format not in ("json", "csv"):
         raise HTTPException(422, "format: json or csv")
-    with request.app.state.db.session() as session:
+    with request.app.state.db.read() as session:
         _execution(session, execution_id)
         record = export_execution(session, execution_id)
     if format == "csv":

@@ -15,7 +15,7 @@ from day2ops_app.catalog.forms import FormErrors, validate_inputs
 from day2ops_app.db.tables import Schedule, User
 from day2ops_app.deps import CurrentUser
 from day2ops_app.routers.catalog import runnable_item
-from day2ops_app.schedules import ScheduleError, next_fire
+from day2ops_app.schedules import ScheduleError, check_interval, next_fire
 from day2ops_app.schemas import MAX_ID, ScheduleCreate, ScheduleOut, ScheduleUpdate
 
 router = APIRouter(prefix="/api/schedules", tags=["schedules"])
@@ -30,7 +30,7 @@ def _invalid(field: str, message: str) -> JSONResponse:
 
 @router.get("", response_model=list[ScheduleOut])
 def list_schedules(request: Request, user: CurrentUser):
-    with request.app.state.db.session() as session:
+    with request.app.state.db.read() as session:
         return list(session.scalars(select(Schedule).order_by(Schedule.name)))
 
 
@@ -54,6 +54,7 @@ def create(body: ScheduleCreate, request: Request, user: CurrentUser):
         values = validate_inputs(item, {**body.inputs, **from_environment}, request.app.state.choices)
         inputs = {k: v for k, v in values.items() if k not in item.secret_names()}
         first = next_fire(body.cron, body.timezone, datetime.now(UTC))
+        check_interval(body.cron, body.timezone, first, request.app.state.settings.min_schedule_seconds)
     except FormErrors as error:
         return JSONResponse({"detail": "the schedule's inputs are not valid", "errors": error.errors}, 422)
     except ScheduleError as error:
@@ -93,7 +94,10 @@ def pause_or_resume(schedule_id: ScheduleId, body: ScheduleUpdate, request: Requ
         schedule = _owned(session, schedule_id, user)
         if body.enabled and not schedule.enabled:
             # Resuming never fires the times that passed while paused.
-            schedule.next_fire_at = next_fire(schedule.cron, schedule.timezone, datetime.now(UTC))
+            try:
+                schedule.next_fire_at = next_fire(schedule.cron, schedule.timezone, datetime.now(UTC))
+            except ScheduleError as error:  # a cron with a year may fire no more
+                return _invalid(error.field, error.message)
         schedule.enabled = body.enabled
         return schedule
 

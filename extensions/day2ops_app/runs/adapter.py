@@ -16,6 +16,7 @@ import yaml
 
 from day2ops_app.audit.redact import MASK
 from day2ops_app.runs.processes import kill_run
+from day2ops_app.runs.unsafe import UnsafeDumper, untemplated
 
 WRAPPER = Path(sys.executable).parent / "day2ops-ansible-playbook"
 # runner's `binary` option would switch it to raw mode (no playbook argument, no structured events), so
@@ -30,6 +31,7 @@ class RunRequest:
     private_dir: Path
     playbook: Path
     project_dir: Path
+    # From the form, the catalog and the schedule: data only, handed to Ansible as unsafe (never templated).
     extra_vars: dict
     env: dict[str, str]
     secret_env: dict[str, str] = field(default_factory=dict)
@@ -37,6 +39,9 @@ class RunRequest:
     # (AWX password survey answers); the local runner hands them over in secret_env only.
     secret_vars: dict[str, str] = field(default_factory=dict)
     inventory: dict | None = None
+    # The site's own extra vars (DAY2OPS_SITE_VARS_FILE), written by whoever runs the app: they may hold
+    # Jinja, as any vars file of the site's playbooks may.
+    site_vars: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -82,6 +87,16 @@ def write_inventory(request: RunRequest) -> Path | None:
     return path
 
 
+def write_extravars(request: RunRequest) -> Path:
+    """The run's extra vars in `env/extravars` of its private data dir, where ansible-runner (local, or a
+    worker after transmit) passes them as `-e @file`. Every string a user could have given is tagged
+    `!unsafe`, so Ansible keeps it as text: `{{ lookup('pipe', ...) }}` in a form stays those characters."""
+    path = request.private_dir / "env" / "extravars"
+    document = {**request.site_vars, **untemplated(request.extra_vars)}
+    _write_private(path, yaml.dump(document, Dumper=UnsafeDumper, sort_keys=False, allow_unicode=True))
+    return path
+
+
 def _masked_environment(secret_values: set[str]) -> dict[str, str]:
     """runner copies the app's own environment into the run (and into artifacts/command): mask any
     variable holding a secret, such as the app's DAY2OPS_PRISM_PASSWORD."""
@@ -102,6 +117,7 @@ def start_run(request: RunRequest, listener: RunListener) -> RunHandle:
     wrapper_dir = _wrapper_dir(request.private_dir.parent)
     inventory_path = write_inventory(request)
     inventory = str(inventory_path) if inventory_path else None
+    write_extravars(request)
     secrets_file = request.private_dir.parent / f".{request.execution_id}.secrets"
     _write_private(secrets_file, json.dumps(request.secret_env))
     env = {
@@ -134,7 +150,6 @@ def start_run(request: RunRequest, listener: RunListener) -> RunHandle:
         project_dir=str(request.project_dir),
         playbook=str(request.playbook),
         inventory=inventory,
-        extravars=request.extra_vars,
         envvars=env,
         ident=request.execution_id,
         quiet=True,

@@ -51,7 +51,9 @@ def launch_vars(request: RunRequest, template: dict, survey: dict) -> dict:
     questions = {q["variable"]: q for q in survey.get("spec", [])}
     given = {**request.extra_vars, **request.secret_vars}
     answers = {name: survey_answer(questions[name], v) for name, v in given.items() if name in questions}
-    return {**request.extra_vars, **answers} if template.get("ask_variables_on_launch") else answers
+    if not template.get("ask_variables_on_launch"):
+        return answers
+    return {**request.site_vars, **request.extra_vars, **answers}
 
 
 def awx_starter(settings: Settings):
@@ -102,6 +104,7 @@ class AwxRun:
             self.listener.on_finish(status, 0 if status == "successful" else None, reason)
 
     def _dispatch(self) -> tuple[str, str]:
+        self._extra_vars_stay_data()
         item_id = self.request.item_id
         workflow = self.client.find("workflow_job_templates", workflow_name(item_id))
         if workflow is not None:
@@ -113,6 +116,25 @@ class AwxRun:
                 f"{workflow_name(item_id)!r}): import the catalog's AWX export into AWX"
             )
         return self._follow(self._launch("job_templates", template, "jobs"), False)
+
+    def _extra_vars_stay_data(self) -> None:
+        """AWX writes a job's launch-time extra vars, survey answers among them, as `!unsafe` unless its
+        ALLOW_JINJA_IN_EXTRA_VARS is `always`: then a form value would be templated in the job. The
+        exported job templates need `template` (AWX's default), whose extra vars alone stay templated.
+        Reading the setting takes an AWX admin or auditor; without that, the export playbook's check
+        (playbooks/awx/awx_objects.yml) is what holds."""
+        try:
+            setting = self.client.get("/api/v2/settings/jobs/").get("ALLOW_JINJA_IN_EXTRA_VARS")
+        except AwxError as error:
+            if error.status not in (403, 404):
+                raise
+            log.info("run %s: AWX's job settings are not readable here", self.request.execution_id)
+            return
+        if setting == "always":
+            raise AwxError(
+                "AWX's ALLOW_JINJA_IN_EXTRA_VARS is 'always', so AWX would template the form's values as "
+                "Jinja: set it to 'template' (Settings > Jobs) before the app runs anything there"
+            )
 
     def _launch(self, kind: str, template: dict, job_kind: str) -> str:
         """Launches the template; returns the path of the job (or workflow job) it started."""

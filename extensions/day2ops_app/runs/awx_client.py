@@ -18,7 +18,9 @@ RETRY_AFTER_CAP_SECONDS = 120.0
 
 
 class AwxError(Exception):
-    pass
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status  # AWX's HTTP status; None when AWX did not answer
 
 
 class AwxClient:
@@ -78,7 +80,9 @@ class AwxClient:
                 time.sleep(min(waited, RETRY_AFTER_CAP_SECONDS) if waited is not None else backoff)
                 continue
             if response.status_code >= 400:
-                raise AwxError(f"AWX {method} {path}: {response.status_code} {_detail(response)}")
+                raise AwxError(
+                    f"AWX {method} {path}: {response.status_code} {_detail(response)}", response.status_code
+                )
             return response.json() if response.content else {}
 
 

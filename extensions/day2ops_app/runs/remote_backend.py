@@ -23,7 +23,14 @@ from pathlib import Path
 import ansible_runner
 
 from day2ops_app.audit.redact import Redactor
-from day2ops_app.runs.adapter import RUNNER_STATUS, RunHandle, RunListener, RunRequest, write_inventory
+from day2ops_app.runs.adapter import (
+    RUNNER_STATUS,
+    RunHandle,
+    RunListener,
+    RunRequest,
+    write_extravars,
+    write_inventory,
+)
 from day2ops_app.runs.remote_commands import kill_command, run_command, secrets_line
 from day2ops_app.runs.remote_nodes import Node, NodePool, nodes_from
 from day2ops_app.settings import Settings
@@ -81,8 +88,9 @@ def start_remote_run(remote: Remote, request: RunRequest, listener: RunListener)
 
 
 def _stage(request: RunRequest) -> tuple[Path, Path | None]:
-    """The private data dir that travels: the catalog's playbook directory as runner's project, and the
-    generated inventory. The project dir of a local run may be the whole repository; only the playbooks go."""
+    """The private data dir that travels: the catalog's playbook directory as runner's project, the
+    generated inventory, and the extra vars (env/extravars, user values unsafe). The project dir of a
+    local run may be the whole repository; only the playbooks go."""
     request.private_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     relative = request.playbook.relative_to(request.project_dir)
     shutil.copytree(
@@ -91,6 +99,7 @@ def _stage(request: RunRequest) -> tuple[Path, Path | None]:
         ignore=shutil.ignore_patterns("__pycache__"),
         dirs_exist_ok=True,
     )
+    write_extravars(request)
     return request.private_dir / "project" / relative, write_inventory(request)
 
 
@@ -167,7 +176,6 @@ def _transmit(ssh: subprocess.Popen, request: RunRequest, playbook: Path, invent
             private_data_dir=str(request.private_dir),
             playbook=str(playbook),
             inventory=str(inventory) if inventory else None,
-            extravars=request.extra_vars,
             envvars=env,
             ident=request.execution_id,
             quiet=True,

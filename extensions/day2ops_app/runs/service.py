@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from day2ops_app.approvals import ApprovalService
+from day2ops_app.approvals import ApprovalService, gate_status
 from day2ops_app.audit import store
 from day2ops_app.audit.redact import Redactor, redact_inputs
 from day2ops_app.catalog.choices import PrismChoices
@@ -24,6 +24,7 @@ from day2ops_app.db.tables import Execution, User
 from day2ops_app.runs.adapter import RunHandle, RunListener, RunRequest
 from day2ops_app.runs.backends import starter_for
 from day2ops_app.runs.processes import kill_run
+from day2ops_app.runs.queue import RunQueue
 from day2ops_app.security import digest, new_token
 from day2ops_app.settings import Settings
 
@@ -49,6 +50,7 @@ class RunService:
         self._secrets: dict[str, dict[str, str]] = {}
         self._values: dict[str, dict] = {}
         self._lock = threading.Lock()
+        self.queue = RunQueue(settings.max_concurrent_runs, self._start)
 
     # -- submit ---------------------------------------------------------------------------
 
@@ -85,12 +87,21 @@ class RunService:
     # -- launch ---------------------------------------------------------------------------
 
     def launch(self, execution_id: str) -> None:
-        """Start a queued execution on this instance."""
+        """Start a queued execution on this instance as soon as fewer than DAY2OPS_MAX_CONCURRENT_RUNS
+        are running; until then it stays `queued`."""
+        self.queue.offer(execution_id)
+
+    def _start(self, execution_id: str) -> bool:
+        """Start it now (the queue's turn); False if it did not start."""
         with self._lock:
             values = self._values.pop(execution_id, None)
             secrets = self._secrets.pop(execution_id, {})
         with self.db.session() as session:
             execution = session.get(Execution, execution_id)
+            # Canceled while it waited (through another instance, say), or queued only by a status column
+            # set by hand: the chained record decides.
+            if store.proven_status(session, execution) != "queued":
+                return False
             execution.instance_id = self.settings.instance_id
             item = self.catalog.get(execution.item_id)
             if values is None or item is None:
@@ -101,14 +112,23 @@ class RunService:
                     "submit it again"
                 )
                 store.transition(session, execution, "failed", "day2ops", why)
-                return
+                return False
             token = new_token("d2r")
             execution.run_token_sha256 = digest(token)
         request = self._request(execution, item, values, {**secrets, "DAY2OPS_RUN_TOKEN": token})
         redactor = Redactor([*secrets.values(), token, *self.settings.secret_values()])
-        handle = starter_for(self.settings)(request, self._listener(execution_id, redactor))
+        try:
+            handle = starter_for(self.settings)(request, self._listener(execution_id, redactor))
+        except Exception as error:
+            # It may start from another run's finish: the record says why, not only the log.
+            with self.db.session() as session:
+                execution = session.get(Execution, execution_id)
+                why = redactor.text(f"it could not start: {error}")
+                store.transition(session, execution, "failed", "day2ops", why)
+            raise
         with self._lock:
             self.handles[execution_id] = handle
+        return True
 
     def _request(self, execution: Execution, item: Item, values: dict, secret_env: dict) -> RunRequest:
         s = self.settings
@@ -119,12 +139,7 @@ class RunService:
             if i.type != "secret" and values[i.name] is not None
         }
         site = yaml.safe_load(s.site_vars_file.read_text()) if s.site_vars_file else {}
-        extra_vars = {
-            **(site or {}),
-            **render(item.extra_vars, values),
-            **plain,
-            "day2ops_execution_id": execution.id,
-        }
+        extra_vars = {**render(item.extra_vars, values), **plain, "day2ops_execution_id": execution.id}
         env = {
             "ANSIBLE_COLLECTIONS_PATH": str(collections_path(s.data_dir)),
             "ANSIBLE_NOCOLOR": "1",
@@ -157,6 +172,7 @@ class RunService:
             playbook=(s.playbook_dir / item.playbook).resolve(),
             project_dir=s.playbook_dir.resolve().parent,
             extra_vars=extra_vars,
+            site_vars=site or {},
             env=env,
             secret_env=secret_env,
             secret_vars={
@@ -210,6 +226,7 @@ class RunService:
                 store.transition(session, execution, status, "day2ops", reason, rc=rc)
             with self._lock:
                 self.handles.pop(execution_id, None)
+            self.queue.finished(execution_id)
 
         def should_cancel() -> bool:
             # A cancel asked through another instance reaches this one through the store, within a second.
@@ -236,7 +253,7 @@ class RunService:
                     session, execution, {**reviewers, "required": max(policy.required, 1), **spec}
                 )
                 self.approvals.expire(session, opened)
-                return opened.status
+                return gate_status(session, opened)
 
         return RunListener(on_start, on_event, on_finish, should_cancel, gate)
 
@@ -247,7 +264,8 @@ class RunService:
             execution = session.get(Execution, execution_id)
             if execution.status in ("pending_approval", "queued") and execution_id not in self.handles:
                 store.transition(session, execution, "canceled", user.username, "canceled before it ran")
-                self.approvals.close_gates(session, execution_id, "canceled")
+                self.approvals.cancel_gates(session, execution_id, user.username)
+                self.queue.withdraw(execution_id)
                 with self._lock:
                     self._values.pop(execution_id, None)
                     self._secrets.pop(execution_id, None)

@@ -5,6 +5,7 @@ const box = document.getElementById("runs");
 const chain = document.getElementById("chain");
 
 const titles = new Map();
+const PAGE = 50;
 
 function row(run) {
   return el("tr", { dataset: { execution: run.id } },
@@ -28,20 +29,40 @@ async function load() {
   history.replaceState(null, "", params.size ? `?${params}` : location.pathname);
   show(box, el("p", { class: "muted" }, "Loading…"));
   try {
-    const runs = await api(`/api/runs?${params}`);
-    show(box, runs.length
-      ? el("table", { class: "runs" },
-          el("thead", {}, el("tr", {}, ["Item", "User", "Outcome", "Requested", "Source", "Evidence"].map((h) => el("th", { scope: "col" }, h)))),
-          el("tbody", {}, runs.map(row)))
-      : empty(params.size ? "No run matches these filters." : "No runs yet: start one from the catalog."));
+    const runs = await api(`/api/runs?${params}&limit=${PAGE}`);
+    if (!runs.length) {
+      show(box, empty(params.size ? "No run matches these filters." : "No runs yet: start one from the catalog."));
+      return;
+    }
+    const body = el("tbody", {}, runs.map(row));
+    show(box, el("table", { class: "runs" },
+      el("thead", {}, el("tr", {}, ["Item", "User", "Outcome", "Requested", "Source", "Evidence"].map((h) => el("th", { scope: "col" }, h)))),
+      body));
+    if (runs.length === PAGE) box.append(older(params, body, runs.at(-1).id));
   } catch (error) {
     show(box, errorBox(error));
   }
 }
 
+// The API answers a page at a time: the next one starts after the last run shown.
+function older(params, body, lastId) {
+  const button = el("button", { type: "button", onclick: async () => {
+    button.disabled = true;
+    try {
+      const runs = await api(`/api/runs?${params}&limit=${PAGE}&before=${encodeURIComponent(lastId)}`);
+      body.append(...runs.map(row));
+      if (runs.length === PAGE) button.replaceWith(older(params, body, runs.at(-1).id));
+      else button.remove();
+    } catch (error) {
+      button.replaceWith(errorBox(error));
+    }
+  } }, "Older runs");
+  return button;
+}
+
 async function verify() {
   try {
-    const report = await api("/api/audit/verify");
+    const report = await api("/api/audit/status");
     chain.className = `chain ${report.ok ? "chain-ok" : "chain-broken"}`;
     chain.textContent = report.ok
       ? `Audit chain intact (${report.entries} records)`
