@@ -5,6 +5,7 @@ import time
 
 import pytest
 from app_process import TEST_CATALOG, start_app
+from gated_runs import a_running_vm, open_gate, power
 
 
 @pytest.fixture
@@ -12,31 +13,6 @@ def app(sim, tmp_path):
     app = start_app(sim, tmp_path, f"sqlite:///{tmp_path / 'audit.db'}", **TEST_CATALOG)
     yield app
     app.stop()
-
-
-def a_running_vm(sim, client) -> str:
-    offered = [c["value"] for c in client.get("/api/catalog/gated/choices/vm").json()]
-    for ext_id in offered:
-        if power(sim, ext_id) == "ON":
-            return ext_id
-    raise AssertionError("the simulator offers no VM that is ON")
-
-
-def power(sim, ext_id: str) -> str:
-    return sim.api("GET", f"/api/vmm/v4.0/ahv/config/vms/{ext_id}").json()["data"]["powerState"]
-
-
-def open_gate(client, execution_id: str, timeout: float = 120) -> dict:
-    """The playbook's gate, once the run has opened it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        gates = client.get("/api/approvals", params={"mine": "false"}).json()
-        mine = [g for g in gates if g["execution_id"] == execution_id and g["kind"] == "playbook"]
-        if mine:
-            return mine[0]
-        assert client.get(f"/api/runs/{execution_id}").json()["status"] == "running"
-        assert time.monotonic() < deadline, "the playbook opened no gate"
-        time.sleep(0.5)
 
 
 def test_gate_waits_for_another_reviewer_then_the_step_runs(app, sim):

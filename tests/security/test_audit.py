@@ -20,6 +20,7 @@ from day2ops_app.db.tables import CHAINED, ChainEntry, ChainHead, Decision, Exec
 from day2ops_app.routers.approvals import gate_out
 from day2ops_app.runs.service import RunService
 from day2ops_app.settings import Settings
+from gated_runs import a_running_vm, open_gate, power
 from sqlalchemy import select, text
 
 
@@ -207,28 +208,9 @@ def quick_run(client) -> str:
     return execution["id"]
 
 
-def open_gate(client, execution_id: str, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        gates = client.get("/api/approvals", params={"mine": "false"}).json()
-        mine = [g for g in gates if g["execution_id"] == execution_id]
-        if mine:
-            return mine[0]
-        assert time.monotonic() < deadline, "the playbook opened no gate"
-        time.sleep(0.5)
-
-
-def power(sim, ext_id: str) -> str:
-    return sim.api("GET", f"/api/vmm/v4.0/ahv/config/vms/{ext_id}").json()["data"]["powerState"]
-
-
 def test_a_gate_approved_in_the_database_does_not_let_the_playbook_through(app, sim, tmp_path):
     olivia = app.client("olivia")
-    vm = next(
-        c["value"]
-        for c in olivia.get("/api/catalog/gated/choices/vm").json()
-        if power(sim, c["value"]) == "ON"
-    )
+    vm = a_running_vm(sim, olivia)
     execution = olivia.run("gated", vm=vm, gate_timeout=15)
     gate = open_gate(olivia, execution["id"])
     sql(tmp_path, "UPDATE gates SET status = 'approved' WHERE id = ?", gate["id"])
