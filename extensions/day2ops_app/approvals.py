@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from day2ops_app.audit import chain, store
 from day2ops_app.audit.state import gate_outcome
 from day2ops_app.catalog.model import Item
-from day2ops_app.db.tables import Decision, Execution, Gate, User, utcnow
+from day2ops_app.db.tables import Decision, Execution, Gate, User, aware, utcnow
 
 # The gate before the run is found by this name when an engine asks for it again (an AWX workflow's
 # approval node for the run gate): the app decided it before the launch.
@@ -31,10 +31,6 @@ class Forbidden(Exception):
 
 class Conflict(Exception):
     pass
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def may_decide(user: User, gate: Gate, execution: Execution) -> str | None:
@@ -174,7 +170,7 @@ class ApprovalService:
     def expire(self, session: Session, gate: Gate, now: datetime | None = None) -> bool:
         """A pending gate past its time fails closed: recorded as a decision by day2ops."""
         now = now or utcnow()
-        if _aware(gate.expires_at) is None or _aware(gate.expires_at) > now:
+        if aware(gate.expires_at) is None or aware(gate.expires_at) > now:
             return False
         if gate_status(session, gate) != "pending":
             return False

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy import select
 
-from day2ops_app.db.tables import ApiToken, Execution, User, WebSession, utcnow
+from day2ops_app.db.tables import ApiToken, Execution, User, WebSession, aware, utcnow
 from day2ops_app.security import digest
 from day2ops_app.storable import unstorable
 
 SESSION_COOKIE = "day2ops_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def _aware(value):
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def current_user(request: Request) -> User:
@@ -39,7 +34,7 @@ def _authenticate(request: Request) -> User:
             token = session.scalars(
                 select(ApiToken).where(ApiToken.token_sha256 == digest(authorization[7:].strip()))
             ).one_or_none()
-            if token is None or token.revoked or (token.expires_at and _aware(token.expires_at) < utcnow()):
+            if token is None or token.revoked or (token.expires_at and aware(token.expires_at) < utcnow()):
                 raise HTTPException(401, "the API token is unknown, revoked or expired")
             if token.scope == "read" and request.method not in SAFE_METHODS:
                 raise HTTPException(
@@ -56,7 +51,7 @@ def _authenticate(request: Request) -> User:
                 if cookie
                 else None
             )
-            if web is None or _aware(web.expires_at) < utcnow():
+            if web is None or aware(web.expires_at) < utcnow():
                 raise HTTPException(401, "log in first (POST /api/auth/login) or send an API token")
             if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != web.csrf_token:
                 raise HTTPException(

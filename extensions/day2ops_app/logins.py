@@ -6,12 +6,12 @@ lockouts. Unknown user names are counted like known ones: a lockout must not tel
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from day2ops_app.db.tables import LoginFailure, LoginLockout
+from day2ops_app.db.tables import LoginFailure, LoginLockout, aware
 from day2ops_app.settings import Settings
 
 
@@ -32,10 +32,6 @@ def limits(settings: Settings, username: str, address: str) -> dict[str, int]:
     }
 
 
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
 def locked_for(session: Session, keys, now: datetime) -> float:
     """Seconds until the last lockout of these keys ends; 0 when none holds."""
     until = session.scalar(
@@ -43,7 +39,7 @@ def locked_for(session: Session, keys, now: datetime) -> float:
             LoginLockout.key.in_(list(keys)), LoginLockout.locked_until > now
         )
     )
-    return (_aware(until) - now).total_seconds() if until else 0.0
+    return (aware(until) - now).total_seconds() if until else 0.0
 
 
 def record_failure(session: Session, settings: Settings, keys: dict[str, int], now: datetime) -> None:
@@ -75,7 +71,7 @@ def forget(session: Session, key: str) -> int:
 def active(session: Session, now: datetime) -> list[tuple[str, datetime]]:
     """The lockouts in force, latest end per key."""
     return [
-        (key, _aware(until))
+        (key, aware(until))
         for key, until in session.execute(
             select(LoginLockout.key, func.max(LoginLockout.locked_until))
             .where(LoginLockout.locked_until > now)

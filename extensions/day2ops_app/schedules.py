@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from day2ops_app.audit import store
 from day2ops_app.db.engine import Database
-from day2ops_app.db.tables import Schedule, ScheduleFire, User
+from day2ops_app.db.tables import Schedule, ScheduleFire, User, aware
 
 log = logging.getLogger("day2ops.schedules")
 
@@ -82,10 +82,6 @@ def check_interval(cron: str, timezone: str, after: datetime, minimum_seconds: f
         )
 
 
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
 class Scheduler:
     def __init__(self, db: Database, instance_id: str, grace: timedelta, fire):
         self.db = db
@@ -100,7 +96,7 @@ class Scheduler:
             due = session.scalars(
                 select(Schedule).where(Schedule.enabled, Schedule.next_fire_at <= now)
             ).all()
-            due_ids = [(s.id, _aware(s.next_fire_at)) for s in due]
+            due_ids = [(s.id, aware(s.next_fire_at)) for s in due]
         started = []
         for schedule_id, due_at in due_ids:
             execution_id = self._fire_once(schedule_id, due_at, now)
@@ -133,7 +129,7 @@ class Scheduler:
         try:
             with self.db.session() as session:
                 schedule = session.get(Schedule, schedule_id)
-                if schedule is None or _aware(schedule.next_fire_at) != due_at:
+                if schedule is None or aware(schedule.next_fire_at) != due_at:
                     return None  # another instance moved it on already
                 missed = now - due_at > self.grace
                 fire_at = due_at

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -39,6 +39,7 @@ from day2ops_app.db.tables import (
     Execution,
     ExecutionTransition,
     Gate,
+    aware,
 )
 
 # The old code read the clock for an execution's times just before its transition row took its own.
@@ -116,11 +117,6 @@ def seal(session: Session, sealed_by: str, checkpoints: Path | None = None) -> S
     )
 
 
-def _aware(value: datetime) -> datetime:
-    # SQLite hands timestamps back naive (they are UTC), PostgreSQL aware.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
 def _fill(session: Session, legacy: set[tuple[str, str]]) -> tuple[dict, list[Decision]]:
     """What the keyed checks need and the old code did not write, for legacy rows only."""
     rc, times = _fill_executions(session, legacy)
@@ -153,7 +149,7 @@ def _fill_executions(session: Session, legacy: set[tuple[str, str]]) -> tuple[di
             if getattr(execution, name) is not None
             and record[name] is not None
             and getattr(execution, name) != record[name]
-            and abs(_aware(getattr(execution, name)) - _aware(record[name])) < CLOCK_SKEW
+            and abs(aware(getattr(execution, name)) - aware(record[name])) < CLOCK_SKEW
         ]
         for name in moved:
             setattr(execution, name, record[name])
