@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import sys
 import threading
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from pathlib import Path
 import ansible_runner
 import yaml
 
+from day2ops_app import private
 from day2ops_app.audit.redact import MASK
 from day2ops_app.runs.processes import kill_run
 from day2ops_app.runs.unsafe import UnsafeDumper, untemplated
@@ -71,19 +71,12 @@ class RunHandle:
         return not self.thread.is_alive()
 
 
-def _write_private(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(content)
-
-
 def write_inventory(request: RunRequest) -> Path | None:
     """The run's generated prism_vms inventory in its private data dir, if it has one."""
     if request.inventory is None:
         return None
     path = request.private_dir / "inventory" / "scope.prism_vms.yml"
-    _write_private(path, yaml.safe_dump(request.inventory, sort_keys=False))
+    private.replace(path, yaml.safe_dump(request.inventory, sort_keys=False))
     return path
 
 
@@ -93,7 +86,7 @@ def write_extravars(request: RunRequest) -> Path:
     `!unsafe`, so Ansible keeps it as text: `{{ lookup('pipe', ...) }}` in a form stays those characters."""
     path = request.private_dir / "env" / "extravars"
     document = {**request.site_vars, **untemplated(request.extra_vars)}
-    _write_private(path, yaml.dump(document, Dumper=UnsafeDumper, sort_keys=False, allow_unicode=True))
+    private.replace(path, yaml.dump(document, Dumper=UnsafeDumper, sort_keys=False, allow_unicode=True))
     return path
 
 
@@ -119,7 +112,7 @@ def start_run(request: RunRequest, listener: RunListener) -> RunHandle:
     inventory = str(inventory_path) if inventory_path else None
     write_extravars(request)
     secrets_file = request.private_dir.parent / f".{request.execution_id}.secrets"
-    _write_private(secrets_file, json.dumps(request.secret_env))
+    private.replace(secrets_file, json.dumps(request.secret_env))
     env = {
         **_masked_environment(set(request.secret_env.values())),
         **request.env,
