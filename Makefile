@@ -46,8 +46,10 @@ ruff: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
+# The official SDKs against the simulator: the venv's releases, then those that define v4.0.
 contract: $(STAMP)
 	$(BIN)/pytest tests/contract $(PYTEST_ARGS)
+	DAY2OPS_SDK_RELEASES=v4.0 $(BIN)/pytest tests/contract $(PYTEST_ARGS)
 
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration $(PYTEST_ARGS)

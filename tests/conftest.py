@@ -2,21 +2,29 @@
 
 import itertools
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import conformance_report
 from collection_path import importable
 from day2ops_app.db.engine import Database
 from day2ops_app.db.migrate import upgrade
 from postgres import start_postgres
-from sim_process import SimProcess, start_sim
+from sim_process import CONFORMANCE_DIR, SimProcess, start_sim
 from sshd import start_sshd
 from webhook import Webhook
 
 importable()
+SESSION_START = time.time()
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in conformance_report.summary(CONFORMANCE_DIR, SESSION_START):
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

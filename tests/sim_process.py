@@ -1,5 +1,7 @@
 """Start the simulator as a real process on a free loopback port, for tests and benchmarks."""
 
+import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -14,6 +16,8 @@ import urllib3
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
+# Each simulator's conformance record lands here when it stops; conftest prints the run's table.
+CONFORMANCE_DIR = Path(__file__).resolve().parents[1] / "build" / "conformance"
 USERNAME = "admin"
 PASSWORD = "Nutanix.123"
 API_KEY = "day2ops-demo-api-key"
@@ -49,6 +53,8 @@ class SimProcess:
     vcenter_port: int
     move_port: int
     session: requests.Session = field(default_factory=requests.Session)
+    # (operation, words in the problem): refusals a test provokes on purpose with bad user input.
+    expected_refusals: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def host(self) -> str:
@@ -168,7 +174,42 @@ class SimProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def expect_refusal(self, operation: str, words: str) -> None:
+        """A test passes the collection bad input on purpose (a malformed user $filter): Prism's 400
+        for it is the point, not a request day2ops composed wrongly."""
+        self.expected_refusals.append((operation, words))
+
+    def _unexpected(self, refused: list[dict]) -> list[dict]:
+        return [
+            r
+            for r in refused
+            if r["client"] == "day2ops"
+            and not any(
+                r["operation"] == op and words in " ".join(r["problems"])
+                for op, words in self.expected_refusals
+            )
+        ]
+
+    def conformance(self) -> dict:
+        """What the simulator recorded: requests per client, operation and version, and those refused."""
+        return self.control("GET", "conformance")
+
     def stop(self) -> None:
+        """Stop the process; first keep its conformance record, and fail if day2ops sent a request the
+        SDK model of its operation and version would not produce."""
+        report = None
+        if self.process.poll() is None:
+            # A simulator that no longer answers has already failed its tests.
+            with contextlib.suppress(requests.RequestException):
+                report = self.conformance()
+        self._terminate()
+        if report is not None:
+            CONFORMANCE_DIR.mkdir(parents=True, exist_ok=True)
+            (CONFORMANCE_DIR / f"{os.getpid()}-{self.port}.json").write_text(json.dumps(report))
+            refused = self._unexpected(report["refused"])
+            assert not refused, "non-conforming requests from day2ops:\n" + json.dumps(refused, indent=1)
+
+    def _terminate(self) -> None:
         self.process.terminate()
         try:
             self.process.wait(10)
@@ -228,5 +269,5 @@ def start_sim(
             return sim
         except requests.RequestException:
             time.sleep(0.1)
-    sim.stop()
+    sim._terminate()
     raise RuntimeError(f"simulator did not answer within 60 s:\n{sim.log()}")

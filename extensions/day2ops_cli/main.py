@@ -1,5 +1,5 @@
 """`day2ops <subcommand>`: `sim` starts the Prism Central simulator; `serve` the self-service app;
-`demo` both, with demo users;
+`demo` both, with demo users; `doctor` checks a real Prism Central (read-only);
 `user add|disable|enable|unlock`, `token create`, `audit verify|seal|rotate-key|export` and `db upgrade`
 work on its store."""
 
@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from day2ops_cli import awx, demo
+from day2ops_cli import awx, demo, doctor
 
 
 def _sim(args: argparse.Namespace) -> None:
@@ -333,6 +333,7 @@ def main(argv: list[str] | None = None) -> None:
     _app_commands(sub)
     demo.add_parser(sub)
     awx.add_parser(sub)
+    doctor.add_parser(sub)
     args = parser.parse_args(argv)
     args.func(args)
 

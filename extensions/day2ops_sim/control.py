@@ -1,7 +1,8 @@
-"""The control plane under /_sim/: reset, state, scale, latency, faults, task timing, clock, versions,
-the guests inside the VMs (patch, reboot, application health), and the Move appliance's timing and
-injected trouble (a failing cutover, a VM stuck seeding, expired tokens). Latency and fault rules
-apply to the vCenter and Move listeners too, matched on their paths (/api/vcenter/*, /move/v2/*).
+"""The control plane under /_sim/: reset, state, scale, latency, faults, denied permissions, task timing,
+clock, versions, the guests inside the VMs (patch, reboot, application health), and the Move
+appliance's timing and injected trouble (a failing cutover, a VM stuck seeding, expired tokens).
+Latency and fault rules apply to the vCenter and Move listeners too, matched on their paths
+(/api/vcenter/*, /move/v2/*).
 
 No real Prism Central serves /_sim/, so nothing a client does by accident lands here. Every
 endpoint is a thin wrapper over a SimState method, so in-process tests share the same verbs.
@@ -11,9 +12,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from . import operations
+from . import conformance, operations
 from .core.errors import ApiError
-from .core.faults import Fault, Latency
+from .core.faults import Fault, Latency, denial
 from .routes.common import HANDLERS
 from .state import NEWEST, SimState
 
@@ -46,11 +47,20 @@ class FaultSpec(RuleSpec):
     after_handler: bool = False
 
 
+class PermissionsSpec(BaseModel):
+    deny: list[str] = Field(..., description="SDK operation names the account may not call, e.g. list_vms")
+
+
 class FailNextSpec(BaseModel):
     operation: str = Field(..., description="task operation (PowerOnVm) or SDK operation (power_on_vm)")
     count: int = Field(1, ge=1)
     message: str = "Injected task failure"
     code: str = "SIM-50200"
+
+
+class NoEntitiesNextSpec(BaseModel):
+    operation: str = Field(..., description="task operation (CreateVm) or SDK operation (create_template)")
+    count: int = Field(1, ge=1)
 
 
 class TimingSpec(BaseModel):
@@ -101,16 +111,32 @@ def task_operation(name: str) -> str:
 
 
 def coverage() -> list[dict]:
-    return [
-        {
-            "namespace": op.namespace,
-            "operation": op.name,
-            "method": op.method,
-            "path": op.template,
-            "served": (op.namespace, op.name) in HANDLERS,
-        }
-        for op in sorted(operations.all_operations(), key=lambda o: (o.namespace, o.template, o.method))
-    ]
+    """Every SDK operation; for served ones, each version segment serving it, the SDK release that
+    segment validates against, and the OData field lists it inherits (strict where Prism may be looser)."""
+    tables = [conformance.spec(ns, version) for ns, version in conformance.segments()]
+    out = []
+    for op in sorted(operations.all_operations(), key=lambda o: (o.namespace, o.template, o.method)):
+        served = (op.namespace, op.name) in HANDLERS
+        versions = {}
+        for table in tables:
+            spec = (
+                table.operation(op.method, op.template)
+                if served and table.namespace == op.namespace
+                else None
+            )
+            if spec is not None:
+                versions[table.version] = {"sdk": table.sdk, "inheritedQuery": list(spec.inherited_query)}
+        out.append(
+            {
+                "namespace": op.namespace,
+                "operation": op.name,
+                "method": op.method,
+                "path": op.template,
+                "served": served,
+                "versions": versions,
+            }
+        )
+    return out
 
 
 def router(state: SimState) -> APIRouter:
@@ -173,12 +199,43 @@ def router(state: SimState) -> APIRouter:
         state.faults.reset()
         return state.faults.describe()
 
+    @api.post("/permissions")
+    def deny(spec: PermissionsSpec):
+        """Take permissions away: each named SDK operation answers 403 until DELETE or /_sim/reset."""
+        known = {op.name for op in operations.all_operations()}
+        unknown = sorted(set(spec.deny) - known)
+        if unknown:
+            return JSONResponse(
+                {"detail": f"deny: {', '.join(unknown)} is not an SDK operation; see GET /_sim/coverage"},
+                status_code=400,
+            )
+        state.faults.denied.update((name, denial(name)) for name in spec.deny)
+        return {"denied": sorted(state.faults.denied)}
+
+    @api.get("/permissions")
+    def denied():
+        return {"denied": sorted(state.faults.denied)}
+
+    @api.delete("/permissions")
+    def allow_all():
+        state.faults.denied.clear()
+        return {"denied": []}
+
     @api.post("/tasks/fail-next")
     def fail_next(spec: FailNextSpec):
         op = task_operation(spec.operation)
         pending = state.tasks.fail_next.setdefault(op, [])
         pending.extend(ApiError(500, spec.message, spec.code) for _ in range(spec.count))
         return {"operation": op, "pending": len(pending)}
+
+    @api.post("/tasks/no-entities-next")
+    def no_entities_next(spec: NoEntitiesNextSpec):
+        """The next `count` tasks of the operation list no entitiesAffected, for clients that must not
+        rely on them (Prism's deploy names its VMs only in subtasks, by inference)."""
+        op = task_operation(spec.operation)
+        pending = state.tasks.no_entities_next
+        pending[op] = pending.get(op, 0) + spec.count
+        return {"operation": op, "pending": pending[op]}
 
     @api.post("/tasks/timing")
     def timing(spec: TimingSpec):
@@ -336,6 +393,16 @@ def router(state: SimState) -> APIRouter:
 
     @api.get("/coverage")
     def served():
-        return {"sdkVersions": operations.sdk_versions(), "operations": coverage()}
+        return {
+            "sdkVersions": operations.sdk_versions(),
+            "strictWithoutSource": list(conformance.STRICT_WITHOUT_SOURCE),
+            "operations": coverage(),
+        }
+
+    @api.get("/conformance")
+    def conformance_report():
+        """Requests per client, operation and version since the simulator started, and those refused
+        as not conforming to that version's SDK models (kept across /_sim/reset)."""
+        return state.conformance.report()
 
     return api

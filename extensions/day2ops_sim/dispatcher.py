@@ -12,9 +12,9 @@ from urllib.parse import unquote
 from fastapi import Request
 from fastapi.responses import Response
 
-from . import operations
+from . import conformance, operations
 from .core import envelope
-from .core.errors import ApiError, bad_request, unauthorized, version_not_served
+from .core.errors import ApiError, FieldError, bad_request, unauthorized, version_not_served
 from .core.replay import Recorded
 from .routes import clustermgmt, dataprotection, prism, templates, vmm  # noqa: F401  (registers the handlers)
 from .routes.common import HANDLERS, Call, Reply
@@ -80,10 +80,14 @@ class Dispatcher:
 
         served = state.served_versions(namespace)
         found = operations.find(method, namespace, segments) if version in served else None
-        if found is None:
+        version_spec = conformance.spec(namespace, version) if found else None
+        op_spec = version_spec.operation(method, found[0].template) if version_spec else None
+        if found is None or (op_spec is None and (namespace, found[0].name) in HANDLERS):
+            # No such operation in the SDK release of that segment: the gateway's 404, as for a version.
             return self._error(version_not_served(), namespace, "v4.0", fallback_type, request, path)
         op, params = found
         call_version = params.pop("version")
+        client = conformance.client_of(request.headers.get("user-agent", ""))
 
         delay = state.faults.latency(method, path, op.name)
         if delay:
@@ -100,7 +104,7 @@ class Dispatcher:
                     fault_error, namespace, call_version, op.response_type, request, path, new_cookie
                 )
 
-        handler_since = HANDLERS.get((namespace, op.name))
+        handler = HANDLERS.get((namespace, op.name))
         request_id = request.headers.get("ntnx-request-id") if method in MUTATING else None
         if request_id:
             recorded = state.replay.get(request_id)
@@ -113,29 +117,25 @@ class Dispatcher:
                 )
 
         try:
-            if handler_since is None:
+            if handler is None:
                 raise ApiError(
                     501,
                     f"The simulator does not implement {op.method} {op.template} (SDK operation "
                     f"'{op.name}'). See GET /_sim/coverage for what is served.",
                     "SIM-50100",
                 )
-            handler, since = handler_since
-            if int(call_version.split(".")[1]) < int(since.split(".")[1]):
-                raise version_not_served()
             query = dict(request.query_params)
-            unsupported = sorted(k for k in query if k.startswith("$") and k not in op.query)
-            if unsupported:
-                raise bad_request(
-                    namespace,
-                    f"Unsupported query option {', '.join(unsupported)} for {op.name}; "
-                    f"supported: {', '.join(sorted(op.query)) or 'none'}.",
-                    unsupported[0],
-                    "query",
+            body = await self._body(request, namespace)
+            problems = version_spec.check_request(op_spec, query, body)
+            if problems:
+                raise ApiError(
+                    400,
+                    problems[0].message,
+                    f"{namespace.upper()}-40000",
+                    field_errors=[FieldError(p.message, p.attribute_path, p.location) for p in problems],
                 )
             if "$apply" in query:
                 raise ApiError(501, "The simulator does not implement $apply aggregation.", "SIM-50101")
-            body = await self._body(request, namespace)
             call = Call(
                 state=state,
                 namespace=namespace,
@@ -150,15 +150,22 @@ class Dispatcher:
                 query=query,
                 headers={k.lower(): v for k, v in request.headers.items()},
                 body=body,
+                spec=op_spec,
             )
             result = handler(call)
         except ApiError as err:
+            # A SchemaValidationError means the request itself was malformed: a conformance failure.
+            refused = err.field_errors if err.status == 400 else []
+            state.conformance.record(client, namespace, call_version, op.name, refused)
             return self._error(err, namespace, call_version, op.response_type, request, path, new_cookie)
         except Exception:
             log.exception("handler %s failed", op.name)
             err = ApiError(500, f"Internal simulator error in {op.name}; see the simulator log.", "SIM-50000")
             return self._error(err, namespace, call_version, op.response_type, request, path, new_cookie)
 
+        state.conformance.record(client, namespace, call_version, op.name, [])
+        if result.body is not None:
+            result.body = version_spec.shape(result.body, op_spec.response_type)
         if request_id and 200 <= result.status < 300:
             state.replay.put(
                 request_id, Recorded(result.status, _json(result.body), tuple(result.headers.items()))

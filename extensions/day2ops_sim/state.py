@@ -14,6 +14,7 @@ from .backends.tasks import TaskBackend
 from .backends.templates import TemplateBackend
 from .backends.vcenter import VCenterBackend
 from .backends.vmm import VmmBackend
+from .conformance import ConformanceLog
 from .core.clock import Clock
 from .core.faults import FaultPlan
 from .core.ids import IdFactory
@@ -50,6 +51,7 @@ class SimState:
         self.faults = FaultPlan()
         self.replay = ReplayCache()
         self.sessions: dict[str, None] = {}
+        self.conformance = ConformanceLog()  # outlives reset: a test session reads it at its end
         self.tasks = TaskBackend(self.clock, self.ids)
         self.clusters = ClusterBackend()
         self.categories = CategoryBackend(self.ids)

@@ -61,5 +61,5 @@ attributes:
 notes:
   - "Move REST API v2 (Move 5.x). Logs in with C(/move/v2/users/login) and sends the token as
     C(Authorization: Bearer <token>); a token that expires (about 15 minutes) is renewed on the first 401."
-  - Retries on HTTP 429, 502, 503 and 504 with backoff, honouring C(Retry-After).
+  - Retries on HTTP 408, 429, 502, 503 and 504 with backoff, honouring C(Retry-After).
 """

@@ -56,7 +56,7 @@ options:
     default: 30.0
   max_retries:
     description:
-      - How many times a call is retried on HTTP 429, 502, 503, 504 or a connection error.
+      - How many times a call is retried on HTTP 408, 429, 502, 503, 504 or a connection error.
       - Retries back off exponentially with jitter, honour C(Retry-After), and resend the same
         C(NTNX-Request-Id) so Prism Central replays rather than repeats a mutation.
     type: int

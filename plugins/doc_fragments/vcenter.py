@@ -62,5 +62,5 @@ attributes:
 notes:
   - Talks to the vSphere Automation REST API (C(/api), vSphere 7.0 U2 and later), not the deprecated C(/rest).
   - A session that expires (vCenter idles them out) is created again once, transparently.
-  - Retries on HTTP 429, 502, 503 and 504 with backoff, honouring C(Retry-After).
+  - Retries on HTTP 408, 429, 502, 503 and 504 with backoff, honouring C(Retry-After).
 """

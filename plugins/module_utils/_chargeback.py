@@ -15,7 +15,7 @@ RATE_KEYS = ("vcpu", "memory_gib", "storage_gib")
 CHARGEBACK_FIELDS = (
     "extId",
     "name",
-    "cluster",
+    "cluster/extId",  # selectable as a path at v4.0, not as `cluster`
     "powerState",
     "numSockets",
     "numCoresPerSocket",

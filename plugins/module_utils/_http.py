@@ -27,7 +27,9 @@ except ImportError:
 else:
     REQUESTS_IMPORT_ERROR = None
 
-RETRY_STATUSES = frozenset((429, 502, 503, 504))
+# The statuses the official ntnx_*_py_client SDKs retry, every method included (408, 429, 503, 504 in
+# their rest.py), and 502 from a gateway in between. A retried mutation resends its request id.
+RETRY_STATUSES = frozenset((408, 429, 502, 503, 504))
 REQUEST_ID_HEADER = "NTNX-Request-Id"
 USER_AGENT = "day2ops.ahv/0.1.0"
 
@@ -68,6 +70,10 @@ class ApiError(Exception):
             "error_code": self.code,
             "request_id": self.request_id,
         }
+
+
+class TlsError(ApiError):
+    """The server's certificate could not be verified: a setup problem, not a failing call."""
 
 
 def error_from(action, response, message=None, code=None, hints=None):
@@ -240,7 +246,7 @@ class Transport:
                     verify=self.verify,
                 )
             except requests.exceptions.SSLError as exc:
-                raise ApiError(
+                raise TlsError(
                     action,
                     "the TLS certificate of %s could not be verified (%s)" % (self.base_url, _reason(exc)),
                     hint="set ca_path to the CA bundle that signed it, or validate_certs: false for a lab",

@@ -45,13 +45,21 @@ def unless_gone(read, required=True):
         raise
 
 
+def vms_named(client, name, action=None):
+    """Every VM of that name: Prism lets VMs share one."""
+    return client.list(
+        "vmm",
+        VMS,
+        action=action or "find VM '%s'" % name,
+        params={"$filter": "name eq %s" % odata_quote(name)},
+    )
+
+
 def find_vm(client, ext_id=None, name=None):
     if ext_id:
         vm, _etag = client.get("vmm", VMS + "/{0}", ext_id, action="read VM %s" % ext_id)
         return vm
-    vms = client.list(
-        "vmm", VMS, action="find VM '%s'" % name, params={"$filter": "name eq %s" % odata_quote(name)}
-    )
+    vms = vms_named(client, name)
     return pick_one(
         "VM", name, vms, lambda vm: "%s (cluster %s)" % (vm["extId"], (vm.get("cluster") or {}).get("extId"))
     )
@@ -112,6 +120,10 @@ class CategoryIndex:
         ):
             found.extend(chunk)
         return cls(found)
+
+    def values(self, key):
+        """The values of one key, sorted."""
+        return sorted(value for (k, value) in self.by_pair if k == key)
 
     def ext_id(self, key, value):
         category = self.by_pair.get((key, value))

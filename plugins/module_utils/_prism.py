@@ -26,6 +26,7 @@ NAMESPACES = tuple(sorted(DEFAULT_API_VERSIONS))
 TASK_DONE = frozenset(("SUCCEEDED", "FAILED", "CANCELED"))
 PAGE_LIMIT = 100  # the largest $limit Prism accepts
 TASKS_PER_POLL = 40  # task ids per `extId eq ... or ...` filter, to keep URLs well under 4 KiB
+TASKS = "config/tasks"
 
 HINTS = {
     400: "fix the field or query option named above",
@@ -251,7 +252,7 @@ class PrismClient:
     # -- tasks ------------------------------------------------------------------------------
 
     def task(self, ext_id, action="read task"):
-        data, _etag = self.get("prism", "config/tasks/{0}", ext_id, action=action)
+        data, _etag = self.get("prism", TASKS + "/{0}", ext_id, action=action)
         return data
 
     def wait_task(self, ext_id, timeout, action, raise_on_failure=True):
@@ -269,7 +270,7 @@ class PrismClient:
         params = [{"$filter": " or ".join("extId eq %s" % odata_quote(i) for i in chunk)} for chunk in chunks]
         found = []
         for items, _total in self.map(
-            lambda p: self.page("prism", "config/tasks", action=action, params=dict(p, **{"$limit": 100})),
+            lambda p: self.page("prism", TASKS, action=action, params=dict(p, **{"$limit": 100})),
             params,
         ):
             found.extend(items)
@@ -334,6 +335,43 @@ def task_completion(task, name):
 def affected(task, rel):
     """ext_ids of the task's entitiesAffected with that rel (e.g. vmm:ahv:config:vm)."""
     return [e.get("extId") for e in task.get("entitiesAffected") or [] if e.get("rel") == rel]
+
+
+def created(task, rel, action):
+    """The ext_id of the entity a create task made: its first entitiesAffected of that rel.
+
+    A task that names none (it succeeded, yet Prism listed no such entity) is an ApiError that names
+    the task, not an IndexError."""
+    found = affected(task, rel)
+    if not found:
+        raise ApiError(
+            action,
+            "task %s succeeded but names no affected entity of type %s, the one it should have made"
+            % (task.get("extId"), rel),
+            hint="see the task in Prism Central (day2ops.ahv.task_info ext_id=%s) and look the new entity "
+            "up by name" % task.get("extId"),
+        )
+    return found[0]
+
+
+def ended_tasks(client, statuses, operations=(), completed_since=None, newest_first=False, limit=None):
+    """Tasks that ended in one of `statuses`, of one of `operations` (any when empty), at or after
+    `completed_since` (an RFC 3339 time as Prism wrote it), by completion time; every page, or `limit`."""
+    clauses = ["(%s)" % " or ".join("status eq Prism.Config.TaskStatus'%s'" % s for s in statuses)]
+    if operations:
+        clauses.append("(%s)" % " or ".join("operation eq %s" % odata_quote(op) for op in operations))
+    if completed_since:
+        clauses.append("completedTime ge %s" % completed_since)
+    params = {
+        "$filter": " and ".join(clauses),
+        "$orderby": "completedTime desc" if newest_first else "completedTime asc",
+    }
+    return client.list("prism", TASKS, action="list the tasks that ended", params=params, limit=limit)
+
+
+def tasks_url(client):
+    """The URL of the task list, as an event names where it came from."""
+    return client.transport.base_url + client.path("prism", TASKS)
 
 
 def _error_text(response):

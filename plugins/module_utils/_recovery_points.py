@@ -130,6 +130,11 @@ def list_recovery_points(client, odata_filter=None, order_by=None, limit=None, c
     return points[:limit] if limit else points
 
 
+def of_vm(client, vm_ext_id):
+    """The recovery points that hold a VM, newest first."""
+    return list_recovery_points(client, for_vm_filter(vm_ext_id), order_by="creationTime desc")
+
+
 def locations(rp):
     return [loc.get("locationExtId") for loc in rp.get("locationReferences") or []]
 

@@ -4,14 +4,21 @@
 """Private to day2ops.ahv: other collections must not import it; it changes without notice.
 
 AHV VM templates (vmm v4 C(content/templates)): lookups of templates and their versions by name or
-ext_id, changes sent with the template's fresh ETag (Prism guards versions with it too), the VMs a
-deployment made (named only in its subtasks), and the summaries the template modules return.
+ext_id, changes sent with the template's fresh ETag (Prism guards versions with it too) and only the
+fields a client may set, the VMs a deployment made (by name, checked against its subtasks), and the
+summaries the template modules return.
 """
 
 from __future__ import annotations
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
-from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import is_ext_id, pick_one, unless_gone
+from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import (
+    VMS,
+    is_ext_id,
+    pick_one,
+    unless_gone,
+    vms_named,
+)
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism import affected, odata_quote
 
 TEMPLATES = "content/templates"
@@ -40,7 +47,8 @@ def read(client, ext_id):
     return client.get("vmm", TEMPLATE, ext_id, action="read template %s" % ext_id)
 
 
-def list_templates(client, odata_filter=None, order_by=None, limit=None):
+def list_templates(client, odata_filter=None, order_by="templateName", limit=None):
+    """Templates by OData, by name unless `order_by` says otherwise."""
     params = {}
     if odata_filter:
         params["$filter"] = odata_filter
@@ -126,13 +134,88 @@ def change(client, template_ext_id, label, decide):
     return client.change_fresh("vmm", TEMPLATE, template_ext_id, action=label, decide=fresh)[2]
 
 
+def update_body(template, description=None, version_spec=None):
+    """The Template a PUT sends: only fields a client may set (vmm 4.0.1 Template: templateName,
+    templateDescription, and templateVersionSpec to add a version), never the template as read.
+
+    A GET's read-only fields (extId, createTime, createdBy, updatedBy, guestUpdateStatus, and the active
+    version under templateVersionSpec with its extId) are no request: nutanix.ncp 2.5.0 clears
+    templateVersionSpec.extId before every update and terraform-provider-nutanix sends only what changed.
+    """
+    body = {"templateName": template["templateName"]}
+    if description is not None:
+        body["templateDescription"] = description
+    if version_spec is not None:
+        body["templateVersionSpec"] = version_spec
+    return body
+
+
 def deployed_vm_ext_ids(client, task, action):
-    """The VMs a deploy task made. Prism names them in the subtasks (one per VM), not in the task."""
+    """The VMs a deploy task names. Prism names them in the subtasks' entitiesAffected (one per VM; an
+    inference from its samples, not documented), not in the task."""
     subtasks = subtask_ext_ids(task)
     found = []
     for subtask in client.tasks(subtasks, action) if subtasks else []:
         found.extend(affected(subtask, VM_REL))
     return found or affected(task, VM_REL)
+
+
+def deployed_vms(client, task, count, names, action):
+    """The VMs a finished deploy task made, in the order of `names` when it named them.
+
+    Named VMs are found by name, as nutanix.ncp finds them, and checked against the VMs the task names;
+    unnamed ones (Prism chose the names) can only come from the task. Any VM missing, or the two
+    disagreeing, is an ApiError that says which.
+    """
+    task_vm_ext_ids = deployed_vm_ext_ids(client, task, action)
+    if names:
+        named = client.map(lambda name: vms_named(client, name, action), names)
+        return match_deployed(task.get("extId"), names, named, task_vm_ext_ids, action)
+    if len(task_vm_ext_ids) != count:
+        raise ApiError(
+            action,
+            "deploy task %s names %d new VM(s) (%s), not the %d deployed"
+            % (task.get("extId"), len(task_vm_ext_ids), ", ".join(task_vm_ext_ids) or "none", count),
+            hint="give vm_names, so that the new VMs can be found by name",
+        )
+    return client.map(
+        lambda ext_id: client.get("vmm", VMS + "/{0}", ext_id, action=action)[0], task_vm_ext_ids
+    )
+
+
+def match_deployed(task_ext_id, names, named, task_vm_ext_ids, action):
+    """[vm] for each of `names`, from `named` (the VMs that carry each name), cross-checked against the
+    VMs the task names: a name may be an older VM's too, and the task decides then. With a task that names
+    no VM the names alone decide, when each is one VM's."""
+    in_task = set(task_vm_ext_ids)
+    picked, problems = [], []
+    for name, candidates in zip(names, named):
+        mine = [vm for vm in candidates if vm["extId"] in in_task] if in_task else candidates
+        if len(mine) == 1:
+            picked.append(mine[0])
+        elif not candidates:
+            problems.append("no VM is named '%s'" % name)
+        elif not mine:
+            problems.append(
+                "the VM(s) named '%s' (%s) are none of those the task names"
+                % (name, ", ".join(vm["extId"] for vm in candidates))
+            )
+        else:
+            problems.append(
+                "%d VMs are named '%s' (%s)" % (len(mine), name, ", ".join(vm["extId"] for vm in mine))
+            )
+    strays = sorted(in_task - set(vm["extId"] for vm in picked))
+    if strays and not problems:
+        problems.append("the task also names VM(s) %s, which carry none of the names" % ", ".join(strays))
+    if problems:
+        raise ApiError(
+            action,
+            "deploy task %s: %s; the task names VM(s) %s"
+            % (task_ext_id, "; ".join(problems), ", ".join(task_vm_ext_ids) or "none"),
+            hint="check the new VMs in Prism Central (day2ops.ahv.task_info ext_id=%s) and remove those "
+            "that should not be there" % task_ext_id,
+        )
+    return picked
 
 
 def subtask_ext_ids(task):

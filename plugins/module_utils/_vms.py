@@ -23,12 +23,13 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import (
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PAGE_LIMIT, odata_quote
 
 # What the summary reads; requested with $select whenever the caller does not want whole VMs.
+# The v4.0 SDK lists `cluster/extId` and `host/extId` as selectable, not `cluster` or `host`.
 SUMMARY_FIELDS = (
     "extId",
     "name",
     "description",
-    "cluster",
-    "host",
+    "cluster/extId",
+    "host/extId",
     "powerState",
     "numSockets",
     "numCoresPerSocket",
@@ -38,6 +39,9 @@ SUMMARY_FIELDS = (
     "nics",
     "categories",
 )
+# Guest shutdown and reboot take GuestPowerOptions as a required body in every SDK release; one with
+# nothing set asks for Prism's defaults, as the SDK's GuestPowerOptions() does.
+GUEST_POWER_OPTIONS = {"$objectType": "vmm.v4.ahv.config.GuestPowerOptions"}
 # Words, not on/off, which YAML reads as booleans.
 POWER_STATES = {"powered_on": "ON", "powered_off": "OFF", "paused": "PAUSED"}
 VMS_PER_ID_FILTER = 40  # `extId eq ...` clauses per call; ~2 KiB of URL
@@ -160,6 +164,15 @@ def list_vms(
     return (vms[:limit] if limit else vms), "client"
 
 
+def list_vm_names(client, odata_filter=None):
+    """[{extId, name}] of the VMs an OData filter selects (every VM without one), by name: a dropdown's
+    worth, without the fields a summary needs."""
+    params = {"$select": "extId,name", "$orderby": "name"}
+    if odata_filter:
+        params["$filter"] = odata_filter
+    return client.list("vmm", VMS, action="list VMs", params=params)
+
+
 def _in_scope(vm, wanted):
     """AND across keys, OR across the values of one key."""
     ids = set(c.get("extId") for c in vm.get("categories") or ())
@@ -267,3 +280,38 @@ def ensure_power(client, vm_ext_id, state, label, timeout):
     if task_ext_id:
         client.wait_task(task_ext_id, timeout, label)
     return task_ext_id
+
+
+def set_identity(client, vm_ext_id, identity, timeout):
+    """Give a VM `identity["name"]` and exactly the Categories `identity["categories"]` (references)
+    through vmm, each change with the VM's fresh ETag and waited for; the task ext_ids."""
+    label = "set the name and Categories of VM %s" % vm_ext_id
+    wanted = [c["extId"] for c in identity.get("categories") or ()]
+
+    def rename(vm):
+        if "name" not in identity or vm.get("name") == identity["name"]:
+            return None
+        return ("PUT", "vmm", VMS + "/{0}", (vm_ext_id,), dict(vm, name=identity["name"]))
+
+    def categories(verb):
+        def decide(vm):
+            current = [c.get("extId") for c in vm.get("categories") or ()]
+            if verb == "disassociate-categories":
+                ids = [i for i in current if i not in wanted]
+            else:
+                ids = [i for i in wanted if i not in current]
+            if "categories" not in identity or not ids:
+                return None
+            body = {"categories": [{"extId": i} for i in ids]}
+            return ("POST", "vmm", VMS + "/{0}/$actions/" + verb, (vm_ext_id,), body)
+
+        return decide
+
+    tasks = []
+    for decide in (rename, categories("disassociate-categories"), categories("associate-categories")):
+        task_ext_id = client.change_fresh("vmm", VMS + "/{0}", vm_ext_id, action=label, decide=decide)[2]
+        if task_ext_id:
+            client.wait_task(task_ext_id, timeout, label)
+            tasks.append(task_ext_id)
+    return tasks
+

@@ -22,6 +22,10 @@ description:
     new ext_ids and MAC addresses, powered off unless O(power_on=true). The original VM is untouched.
     Use it for DR drills, to recover a deleted VM, or to look at old data beside the live VM. It
     always creates VMs; running it twice makes two sets.
+  - O(new_name) and O(categories) go into the restore itself (C(vmOverrideSpec)) where the
+    dataprotection API version called has it (v4.1 and later). At v4.0, the default, Prism restores the
+    captured name and Categories, so the module renames and re-tags the new VMs through vmm before
+    powering them on; that needs O(wait=true).
 author: day2ops team (@day2ops)
 options:
   mode:
@@ -123,7 +127,8 @@ task_ext_id:
   returned: always
   type: str
 task_ext_ids:
-  description: Every Prism task this run started, in order (power-on tasks after the first).
+  description:
+    - Every Prism task this run started, in order (rename, Category and power-on tasks after the first).
   returned: always
   type: list
   elements: str
@@ -148,7 +153,7 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points impor
     read,
     vm_point,
 )
-from ansible_collections.day2ops.ahv.plugins.module_utils._vms import ensure_power
+from ansible_collections.day2ops.ahv.plugins.module_utils._vms import ensure_power, set_identity
 
 
 def revert(module, client, result):
@@ -217,29 +222,44 @@ def restore_body(client, params, rp):
             "new_name names one VM, but %d would be restored" % len(points),
             hint="choose the VM with vm_name or vm_ext_id",
         )
-    spec = {"$objectType": AHV_OVERRIDE_TYPE}
+    identity = {}
     if params["new_name"]:
-        spec["name"] = params["new_name"]
+        identity["name"] = params["new_name"]
     if params["categories"]:
         index = CategoryIndex.load(client, list(params["categories"]))
-        spec["categories"] = [
+        identity["categories"] = [
             {"extId": ext_id} for ids in index.ext_ids(params["categories"]).values() for ext_id in ids
         ]
+    spec = dict(identity, **{"$objectType": AHV_OVERRIDE_TYPE}) if overrides_supported(client) else {}
     body = {
         "vmRecoveryPointRestoreOverrides": [
-            dict({"vmRecoveryPointExtId": p}, **({"vmOverrideSpec": spec} if len(spec) > 1 else {}))
+            dict({"vmRecoveryPointExtId": p}, **({"vmOverrideSpec": spec} if identity and spec else {}))
             for p in points
         ]
     }
     if params["cluster"]:
         body["clusterExtId"] = cluster_ext_id(client, params["cluster"])
-    return points, body
+    # What Prism will not set itself at this version: applied through vmm once the VMs exist.
+    return points, body, ({} if spec else identity)
+
+
+def overrides_supported(client):
+    """AhvVmOverrideSpec (name, Categories) arrived with dataprotection v4.1 (SDK 4.1.1); v4.0's
+    VmRecoveryPointRestoreOverride has only vmRecoveryPointExtId (SDK 4.0.1). Two sources: both SDKs."""
+    return int(client.versions["dataprotection"].split(".")[1]) >= 1
 
 
 def restore(module, client, result):
     params = module.params
     rp, _etag = read(client, params["ext_id"])
-    points, body = restore_body(client, params, rp)
+    points, body, identity = restore_body(client, params, rp)
+    if identity and not params["wait"]:
+        raise ApiError(
+            "restore recovery point %s" % rp["extId"],
+            "new_name and categories are applied after the restore at dataprotection %s, which needs wait"
+            % client.versions["dataprotection"],
+            hint="set wait: true, or api_versions: {dataprotection: v4.1} where Prism Central serves it",
+        )
     result.update(vm_recovery_point_ext_ids=points, power_state="ON" if params["power_on"] else "OFF")
     if module.check_mode:
         return True, result
@@ -252,6 +272,8 @@ def restore(module, client, result):
     listed = task_completion(task, "vmExtIds")
     new_ids = [v for v in (listed or "").split(",") if v] or affected(task, "vmm:ahv:config:vm")
     result.update(vm_ext_ids=new_ids, vm_ext_id=new_ids[0] if new_ids else None)
+    for new_id in new_ids if identity else ():
+        result["task_ext_ids"].extend(set_identity(client, new_id, identity, params["timeout"]))
     if params["power_on"]:
         for new_id in new_ids:
             started = ensure_power(

@@ -185,7 +185,7 @@ template:
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
 from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import find_vm
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism import affected
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism import created
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import WAIT_SPEC, PrismModule
 from ansible_collections.day2ops.ahv.plugins.module_utils._templates import (
     OVERRIDE_SPEC,
@@ -200,6 +200,7 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._templates import (
     find_version,
     override,
     read,
+    update_body,
 )
 
 
@@ -272,7 +273,7 @@ def create(run, vm):
     label = "create template '%s' from VM '%s'" % (params["name"], vm.get("name"))
     task = run.started(run.client.submit("POST", "vmm", TEMPLATES, action=label, body=body), label)
     if task:
-        run.result["ext_id"] = affected(task, TEMPLATE_REL)[0]
+        run.result["ext_id"] = created(task, TEMPLATE_REL, label)
         first = active_version(read(run.client, run.result["ext_id"])[0])
         run.result.update(version_ext_id=first.get("extId"), version_name=first.get("versionName"))
     return run.finish(True)
@@ -306,7 +307,7 @@ def new_version_spec(run, vm):
 
 
 def update(run, vm):
-    """Description and a new version in one PUT (the template as read, changed), then a publish."""
+    """Description and a new version in one PUT, then a publish."""
     params, template, client = run.params, run.template, run.client
     existing = params["version_name"] and find_version(client, template, params["version_name"], False)
     adding = bool(params["version_name"]) and not existing
@@ -340,12 +341,8 @@ def update(run, vm):
         label = "update template '%s' (%s)" % (template["templateName"], template["extId"])
 
         def put(current):
-            body = dict(current)
-            if describe:
-                body["templateDescription"] = params["description"]
-            if adding:
-                body["templateVersionSpec"] = spec
-            return "PUT", TEMPLATE, (current["extId"],), body
+            description = params["description"] if describe else current.get("templateDescription")
+            return "PUT", TEMPLATE, (current["extId"],), update_body(current, description, spec)
 
         run.started(change(client, template["extId"], label, put), label, last=not publish)
         if adding and params["wait"]:

@@ -14,8 +14,10 @@ description:
     from its active version or any older one (O(version)), on a cluster, with the template's fresh ETag.
   - B(Converting a template into a VM) is this with O(count=1); the template stays, and so do its
     versions.
-  - Prism names the new VMs only in the deploy task's subtasks, one per VM. The module reads them and
-    returns the new VMs' ext_ids in RV(vm_ext_ids), in the order of O(vm_names).
+  - The module finds the new VMs by O(vm_names) and checks them against the VMs the deploy task's
+    subtasks name (one per VM); without O(vm_names) it takes the subtasks' VMs. It returns their ext_ids
+    in RV(vm_ext_ids), in the order of O(vm_names), and fails, naming the deploy task, when a VM is
+    missing, a name is shared by VMs the task does not tell apart, or the names and the task disagree.
   - Deploying always creates VMs; running it twice makes two sets. The new VMs are powered off unless
     O(power_on=true).
 author: day2ops team (@day2ops)
@@ -123,7 +125,7 @@ power_state:
 """
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
-from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import VMS, cluster_ext_id
+from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import cluster_ext_id
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import (
     VM_CHOICE,
     VM_SPEC,
@@ -135,7 +137,7 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._templates import (
     TEMPLATE,
     active_version,
     change,
-    deployed_vm_ext_ids,
+    deployed_vms,
     find,
     find_version,
     override,
@@ -209,12 +211,12 @@ def ensure(module):
         task = client.wait_task(task_ext_id, params["timeout"], label)
     except ApiError as err:
         module.fail_api(err, **result)
-    new_ids = deployed_vm_ext_ids(client, task, label)
     result["task_ext_ids"].extend(subtask_ext_ids(task))
-    vms = client.map(lambda ext_id: client.get("vmm", VMS + "/{0}", ext_id, action=label)[0], new_ids)
-    by_name = dict((vm.get("name"), vm) for vm in vms)
-    # In the order of vm_names, whatever order the subtasks were listed in.
-    vms = [by_name[n] for n in params["vm_names"] if n in by_name] if params["vm_names"] else vms
+    try:
+        vms = deployed_vms(client, task, params["count"], params["vm_names"], label)
+    except ApiError as err:
+        # The deployment ran: its tasks say where to look for what it made.
+        module.fail_api(err, **result)
     result.update(
         vm_ext_ids=[vm["extId"] for vm in vms],
         vm_ext_id=vms[0]["extId"] if vms else None,

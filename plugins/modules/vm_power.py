@@ -99,7 +99,11 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import (
     WAIT_SPEC,
     PrismModule,
 )
-from ansible_collections.day2ops.ahv.plugins.module_utils._vms import ensure_power, ngt_ready
+from ansible_collections.day2ops.ahv.plugins.module_utils._vms import (
+    GUEST_POWER_OPTIONS,
+    ensure_power,
+    ngt_ready,
+)
 
 # state -> (states that need no action, resulting power state)
 TARGET = {
@@ -152,7 +156,8 @@ def ensure(module):
 
     def decide(current):
         verb = action_for(state, current)
-        return verb and ("POST", "vmm", VMS + "/{0}/$actions/" + verb, (current["extId"],), None)
+        body = GUEST_POWER_OPTIONS if verb and verb.startswith("guest-") else None
+        return verb and ("POST", "vmm", VMS + "/{0}/$actions/" + verb, (current["extId"],), body)
 
     _entity, decision, task_ext_id = client.change_fresh(
         "vmm", VMS + "/{0}", ext_id, action=label, decide=decide

@@ -1,11 +1,23 @@
-"""The official Nutanix v4 SDKs pointed at the simulator process: the referees of fidelity."""
+"""The official Nutanix v4 SDKs pointed at the simulator process: the referees of fidelity.
 
-import ntnx_clustermgmt_py_client as clustermgmt
-import ntnx_dataprotection_py_client as dataprotection
-import ntnx_prism_py_client as prism
-import ntnx_vmm_py_client as vmm
-import pytest
-from sim_process import PASSWORD, USERNAME
+With DAY2OPS_SDK_RELEASES=v4.0 the suite runs with the SDK releases that define v4.0 instead of the
+venv's, so every test also speaks the version segment the collection calls by default."""
+
+import os
+import sys
+
+from sdk_releases import paths
+
+ERA = os.environ.get("DAY2OPS_SDK_RELEASES")
+if ERA:
+    sys.path[:0] = paths(ERA)
+
+import ntnx_clustermgmt_py_client as clustermgmt  # noqa: E402
+import ntnx_dataprotection_py_client as dataprotection  # noqa: E402
+import ntnx_prism_py_client as prism  # noqa: E402
+import ntnx_vmm_py_client as vmm  # noqa: E402
+import pytest  # noqa: E402
+from sim_process import PASSWORD, USERNAME  # noqa: E402
 
 
 def _client(sdk, sim):

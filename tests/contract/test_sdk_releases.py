@@ -8,41 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from sdk_releases import RELEASES, paths
 
 ROOT = Path(__file__).resolve().parents[2]
-CACHE = ROOT / "build" / "sdk-matrix"
-RELEASES = {
-    "v4.0 era": {"vmm": "4.0.1", "prism": "4.0.1", "clustermgmt": "4.0.2"},
-    "v4.1 era": {"vmm": "4.1.1", "prism": "4.1.1", "clustermgmt": "4.1.1"},
-    "nutanix.ncp pins": {"vmm": "4.2.2", "prism": "4.3.1", "clustermgmt": "4.2.2"},
-}
-
-
-def sdk_dir(namespace: str, version: str) -> Path:
-    """One directory per SDK release, installed once and reused: releases share module names."""
-    target = CACHE / f"{namespace}-{version}"
-    if not (target / f"ntnx_{namespace}_py_client").exists():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--no-deps",
-                "--target",
-                str(target),
-                f"ntnx-{namespace}-py-client=={version}",
-            ],
-            check=True,
-        )
-    return target
 
 
 @pytest.mark.parametrize("era", list(RELEASES))
 def test_older_sdk_releases_parse_everything(sim, era):
-    paths = [str(sdk_dir(ns, version)) for ns, version in RELEASES[era].items()]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([*paths, str(Path(__file__).parent)])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([*paths(era), str(Path(__file__).parent)])}
     probe = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("sdk_release_probe.py")), str(sim.port)],
         capture_output=True,

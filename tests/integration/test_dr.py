@@ -130,7 +130,16 @@ def test_drill_restores_probes_and_cleans_up(sim, tmp_path):
     assert result["passed"] and result["left_behind"] == [] and len(result["vms"]) == 3
     for vm in result["vms"]:
         assert vm["result"] == "passed" and vm["probe_status"] == 200 and vm["deleted"]
-        assert vm["drill_vm_name"].startswith("drill-drill1-dr-") and len(vm["task_ext_ids"]) == 3
+        assert vm["drill_vm_name"].startswith("drill-drill1-dr-")
+        operations = [sim.wait_task(t)["operation"] for t in vm["task_ext_ids"]]
+        # dataprotection v4.0 has no restore overrides: the drill VM is renamed and re-tagged through vmm.
+        assert operations[:4] == [
+            "RestoreRecoveryPoint",
+            "UpdateVm",
+            "DisassociateCategories",
+            "AssociateCategories",
+        ]
+        assert operations[4:] == ["PowerOnVm", "DeleteVm"], operations
     assert drill_vms(sim) == []  # every drill VM deleted
     restores = sim.api(
         "GET", "/api/prism/v4.0/config/tasks", params={"$filter": "operation eq 'RestoreRecoveryPoint'"}

@@ -1,6 +1,7 @@
 """The recovery point modules as Ansible runs them, against the simulator process."""
 
-from playbook import run_tasks
+import pytest
+from playbook import connection, run_tasks
 
 VM = "hr-portal-tst-app-071"  # powered on, no VSS-capable guest tools
 VSS_VM = "hr-wiki-tst-app-036"  # powered on, NGT with the VSS capability
@@ -128,11 +129,30 @@ def test_info_by_vm_name_and_cluster_and_delete(sim, tmp_path):
     assert [p["name"] for p in points(sim)] == ["b"]
 
 
-def test_replicate_then_restore_a_copy_on_dr(sim, tmp_path):
+@pytest.mark.parametrize(
+    ("version", "operations"),
+    [
+        # v4.0 restores the captured name and Categories: renamed and re-tagged through vmm, then on.
+        (
+            "v4.0",
+            [
+                "RestoreRecoveryPoint",
+                "UpdateVm",
+                "DisassociateCategories",
+                "AssociateCategories",
+                "PowerOnVm",
+            ],
+        ),
+        # From v4.1 the restore's vmOverrideSpec names and tags the new VM itself.
+        ("v4.1", ["RestoreRecoveryPoint", "PowerOnVm"]),
+    ],
+)
+def test_replicate_then_restore_a_copy_on_dr(sim, tmp_path, version, operations):
     run = run_tasks(
         sim,
         tmp_path,
-        [
+        defaults=connection(sim, api_versions={"dataprotection": version}),
+        tasks=[
             {"day2ops.ahv.recovery_point": {"name": "dr", "vm_names": [VM], "retention": "14d"}},
             {"day2ops.ahv.recovery_point_replicate": {"ext_id": "{{ r0.ext_id }}", "cluster": "dr-ahv-01"}},
             {"day2ops.ahv.recovery_point_replicate": {"ext_id": "{{ r0.ext_id }}", "cluster": "dr-ahv-01"}},
@@ -158,7 +178,9 @@ def test_replicate_then_restore_a_copy_on_dr(sim, tmp_path):
     assert new_vm["name"] == "drill-hr-portal" and new_vm["powerState"] == "ON"
     assert new_vm["cluster"]["extId"] == replicated["target_cluster_ext_id"]
     assert len(new_vm["categories"]) == 2
-    assert len(restored["task_ext_ids"]) == 2  # restore, then power on
+    assert [sim.wait_task(t)["operation"] for t in restored["task_ext_ids"]] == operations
+    refused = [r for r in sim.conformance()["refused"] if r["client"] == "day2ops"]
+    assert refused == []
     assert sim.vm(VM)["extId"] != new_vm["extId"]
 
 

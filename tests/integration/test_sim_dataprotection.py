@@ -100,7 +100,7 @@ def schema_error(r) -> dict:
                     }
                 ],
             },
-            "vmRecoveryPoints[0].applicationConsistentProperties",
+            "vmRecoveryPoints[0].applicationConsistentProperties.$objectType",  # a oneOf: names no member
         ),
     ],
     ids=["bad-type", "bad-time", "no-members", "empty-members", "no-vm", "vss-without-objecttype"],

@@ -107,6 +107,14 @@ def test_a_release_from_the_golden_vm_activates_after_the_smoke_test_with_every_
     assert new["extId"] in {x for e in evidence for x in e.ext_ids}
 
 
+def test_a_test_vm_its_deploy_subtask_does_not_name_is_found_by_name_and_released(sim, sshd, tmp_path):
+    sim.control("POST", "tasks/no-entities-next", {"operation": "CreateVm"})
+    run, record = release(sim, sshd, tmp_path)
+    assert run.rc == 0, run.output
+    assert record["status"] == "released" and record["test_vm_name"] == "rocky9-base-test-t1"
+    assert record["test_vm_ext_id"] and record["test_vm_deleted"] and no_test_vms(sim)
+
+
 def test_a_failing_smoke_test_leaves_the_old_version_active_and_says_so(sim, sshd, tmp_path):
     before, _ = rocky(sim)
     # The golden VM's application is broken: the version made from it carries the broken guest.

@@ -189,6 +189,70 @@ def test_guest_update_started_completed_canceled_each_once(sim, tmp_path):
     assert set(versions(sim, "win2022-base")) == {"2025.02", "2025.03"}
 
 
+def test_deploy_finds_its_vms_by_name_when_the_subtasks_name_none(sim, tmp_path):
+    sim.control("POST", "tasks/no-entities-next", {"operation": "CreateVm", "count": 2})
+    deploy = {"name": "rocky9-base", "count": 2, "vm_names": ["web-b", "web-a"]}
+    run = run_tasks(sim, tmp_path, [{"day2ops.ahv.template_deploy": deploy}])
+    assert run.rc == 0, run.output
+    (task,) = tasks(sim, "DeployTemplate")
+    subtasks = [
+        sim.api("GET", f"/api/prism/v4.0/config/tasks/{s['extId']}").json()["data"] for s in task["subTasks"]
+    ]
+    assert [s["entitiesAffected"] for s in subtasks] == [[], []]
+    result = run.results[0]
+    assert result["vm_ext_ids"] == [sim.vm("web-b")["extId"], sim.vm("web-a")["extId"]]
+    assert [vm["name"] for vm in result["vms"]] == ["web-b", "web-a"]
+
+
+def test_a_deployed_name_an_older_vm_shares_fails_naming_the_deploy_task_and_its_vms(sim, tmp_path):
+    older = run_tasks(
+        sim,
+        tmp_path / "older",
+        [{"day2ops.ahv.template_deploy": {"name": "rocky9-base", "vm_names": ["web-a"]}}],
+    )
+    assert older.rc == 0, older.output
+    sim.control("POST", "tasks/no-entities-next", {"operation": "CreateVm"})
+    run = run_tasks(
+        sim,
+        tmp_path,
+        [{"day2ops.ahv.template_deploy": {"name": "rocky9-base", "vm_names": ["web-a"]}}],
+        ignore_errors=True,
+    )
+    (failed,) = run.failed
+    (deploy,) = {t["extId"] for t in tasks(sim, "DeployTemplate")} - {older.results[0]["task_ext_id"]}
+    assert f"deploy task {deploy}: 2 VMs are named 'web-a'" in failed["msg"], failed["msg"]
+    assert older.results[0]["vm_ext_id"] in failed["msg"] and "the task names VM(s) none" in failed["msg"]
+    # The deployment ran: its tasks are in the result, to find what it made.
+    assert failed["task_ext_id"] == deploy and len(failed["task_ext_ids"]) == 2
+
+
+def test_a_create_task_that_names_no_template_fails_naming_the_task(sim, tmp_path):
+    sim.control("POST", "tasks/no-entities-next", {"operation": "create_template"})
+    run = run_tasks(
+        sim,
+        tmp_path,
+        [{"day2ops.ahv.template": {"name": "hr-portal", "vm_name": GOLDEN}}],
+        ignore_errors=True,
+    )
+    (failed,) = run.failed
+    (create,) = tasks(sim, "CreateTemplate")
+    assert failed["msg"].startswith(
+        f"Failed to create template 'hr-portal' from VM '{GOLDEN}': task {create['extId']} succeeded "
+        "but names no affected entity of type vmm:content:template"
+    ), failed["msg"]
+    assert f"task_info ext_id={create['extId']}" in failed["msg"]
+
+
+def test_a_template_update_that_echoes_the_active_versions_ext_id_is_refused_naming_the_field(sim):
+    rocky = template(sim, "rocky9-base")
+    etag = sim.api("GET", f"{TEMPLATES}/{rocky['extId']}").headers["ETag"]
+    echoed = {**rocky, "templateDescription": "echoed"}
+    r = sim.api("PUT", f"{TEMPLATES}/{rocky['extId']}", json=echoed, headers={"If-Match": etag})
+    assert r.status_code == 400, r.text
+    assert "templateVersionSpec.extId" in r.text
+    assert template(sim, "rocky9-base").get("templateDescription") != "echoed"
+
+
 ERRORS = {
     "active version delete": (
         {"day2ops.ahv.template": {"name": "rocky9-base", "version_name": "2025.02", "state": "absent"}},

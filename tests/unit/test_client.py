@@ -118,6 +118,27 @@ def test_retries_on_503_then_succeeds(sim):
     assert client.transport.stats["retries"] == 2
 
 
+def test_408_is_retried_like_503_as_the_sdks_do(sim):
+    client = client_for(sim)
+    fault(sim, operation="list_clusters", status=408, count=2, message="Request Timeout")
+    assert client.list("clustermgmt", "config/clusters", action="list clusters")
+    assert client.transport.stats["retries"] == 2
+
+
+def test_a_mutation_answered_408_is_retried_with_its_request_id_and_replayed_not_repeated(sim):
+    """The POST ran, Prism timed out answering it: the retry carries the same request id, one category."""
+    client = client_for(sim)
+    fault(sim, operation="create_category", status=408, count=1, after_handler=True)
+    created = client.submit(
+        "POST", "prism", "config/categories", action="create", body={"key": "Team", "value": "Red"}
+    )
+    found = client.list(
+        "prism", "config/categories", action="find", params={"$filter": "key eq 'Team' and value eq 'Red'"}
+    )
+    assert [c["extId"] for c in found] == [created["extId"]]
+    assert client.transport.stats["retries"] == 1
+
+
 def test_retry_after_is_honoured(sim):
     client = client_for(sim)
     fault(sim, operation="list_clusters", status=429, count=1, retry_after=1)
@@ -268,6 +289,7 @@ def test_errors_read_as_one_line(sim, options, call, words):
 
 
 def test_bad_filter_carries_prism_message(sim):
+    sim.expect_refusal("list_vms", "expected a value after 'eq'")
     with pytest.raises(ApiError) as caught:
         client_for(sim).list("vmm", VMS, action="list VMs", params={"$filter": "name eq"})
     assert caught.value.status == 400 and "$filter" in str(caught.value)

@@ -75,9 +75,14 @@ class PrismChoices:
         return values
 
     def _read(self, source, key, parent, odata):
-        """`parent`: the chosen VM for recovery_points, the chosen template for template_versions."""
-        from ansible_collections.day2ops.ahv.plugins.module_utils import _lookup, _templates
-        from ansible_collections.day2ops.ahv.plugins.module_utils._prism import odata_quote
+        """`parent`: the chosen VM for recovery_points, the chosen template for template_versions.
+        Every Prism path and OData expression is the collection's (its module_utils helpers)."""
+        from ansible_collections.day2ops.ahv.plugins.module_utils import (
+            _lookup,
+            _recovery_points,
+            _templates,
+            _vms,
+        )
 
         client = self._prism()
         if source == "clusters":
@@ -89,31 +94,15 @@ class PrismChoices:
             )
             return [{"value": n, "label": n} for n in names]
         if source == "category_values":
-            categories = client.list(
-                "prism",
-                "config/categories",
-                action="list categories",
-                params={"$filter": f"key eq {odata_quote(key)}"},
-            )
-            return [{"value": v, "label": v} for v in sorted({c["value"] for c in categories})]
+            values = _lookup.CategoryIndex.load(client, keys=[key]).values(key)
+            return [{"value": v, "label": v} for v in values]
         if source == "vms":
-            params = {"$select": "extId,name", "$orderby": "name"}
-            if odata:
-                params["$filter"] = odata
-            vms = client.list("vmm", "ahv/config/vms", action="list VMs", params=params)
+            vms = _vms.list_vm_names(client, odata)
             return [{"value": v["extId"], "label": v.get("name") or v["extId"]} for v in vms]
         if source == "recovery_points":
             if not parent:
                 return []
-            points = client.list(
-                "dataprotection",
-                "config/recovery-points",
-                action="list recovery points",
-                params={
-                    "$filter": f"vmRecoveryPoints/any(v:v/vmExtId eq {odata_quote(parent)})",
-                    "$orderby": "creationTime desc",
-                },
-            )
+            points = _recovery_points.of_vm(client, parent)
             return [
                 {
                     "value": p["extId"],
@@ -122,7 +111,7 @@ class PrismChoices:
                 for p in points
             ]
         if source == "templates":
-            templates = _templates.list_templates(client, order_by="templateName")
+            templates = _templates.list_templates(client)
             return [{"value": t["extId"], "label": t.get("templateName") or t["extId"]} for t in templates]
         if source == "template_versions":
             # No template chosen yet, or one Prism does not know: nothing to offer, and no outage.

@@ -149,6 +149,8 @@ class TaskBackend:
         self._seq = itertools.count()
         # operation -> list of pending injected failures (consumed one per task)
         self.fail_next: dict[str, list[ApiError]] = {}
+        # operation -> how many of its next tasks name no entity (consumed one per task)
+        self.no_entities_next: dict[str, int] = {}
 
     def submit(
         self,
@@ -181,6 +183,10 @@ class TaskBackend:
         pending = self.fail_next.get(operation)
         if pending and failure is None:
             task.injected_failure = pending.pop(0)
+        if self.no_entities_next.get(operation):
+            # Injected: a task that succeeds without listing what it made (the entity itself is made).
+            self.no_entities_next[operation] -= 1
+            task.entities = []
         self.tasks[task.ext_id] = task
         heapq.heappush(self._due, (task.completes, next(self._seq), task.ext_id))
         if duration == 0:

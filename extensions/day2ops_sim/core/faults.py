@@ -37,6 +37,18 @@ class Latency(Rule):
     seconds: float = 0.0
 
 
+# How Prism Central answers a call the account has no permission for: HTTP 403 (HTTP's meaning and
+# every v4 client's handling agree), in the v4 error envelope with an AppMessage. How sure: the status
+# from one source (HTTP semantics, which the SDKs and our hints follow); the body's code and wording
+# from none, so clients must read only the status and the message.
+DENIED_MESSAGE = "Access denied: the user is not authorized to perform %s."
+
+
+def denial(operation: str) -> Fault:
+    """A permission the account lacks: every call to the SDK operation answers 403 until lifted."""
+    return Fault(operation=operation, count=1, status=403, message=DENIED_MESSAGE % operation)
+
+
 class FaultPlan:
     def __init__(self) -> None:
         self.reset()
@@ -44,12 +56,17 @@ class FaultPlan:
     def reset(self) -> None:
         self.faults: list[Fault] = []
         self.latencies: list[Latency] = []
+        # Denied operations never run out, unlike `faults`: a missing permission stays missing.
+        self.denied: dict[str, Fault] = {}
         self.injected = 0
 
     def latency(self, method: str, path: str, operation: str | None) -> float:
         return sum(rule.seconds for rule in self.latencies if rule.matches(method, path, operation))
 
     def take_fault(self, method: str, path: str, operation: str | None) -> Fault | None:
+        if operation in self.denied:
+            self.injected += 1
+            return self.denied[operation]
         for fault in self.faults:
             if fault.count > 0 and fault.matches(method, path, operation):
                 fault.count -= 1
@@ -61,5 +78,6 @@ class FaultPlan:
         return {
             "faults": [vars(f) for f in self.faults if f.count > 0],
             "latencies": [vars(rule) for rule in self.latencies],
+            "denied": sorted(self.denied),
             "injected": self.injected,
         }

@@ -7,58 +7,11 @@ CLUSTERS = "config/clusters"
 CLUSTER_TYPE = "clustermgmt.v4.config.Cluster"
 
 CLUSTER_LISTING = Listing(
-    filterable=frozenset(
-        {
-            "backupEligibilityScore",
-            "clusterProfileExtId",
-            "config/buildInfo/version",
-            "config/clusterFunction",
-            "config/encryptionInTransitStatus",
-            "config/encryptionOption",
-            "config/encryptionScope",
-            "config/hypervisorTypes",
-            "config/isAvailable",
-            "extId",
-            "name",
-            "network/keyManagementServerType",
-            "upgradeStatus",
-        }
-    ),
-    sortable=frozenset(
-        {
-            "backupEligibilityScore",
-            "config/buildInfo/version",
-            "config/isAvailable",
-            "extId",
-            "inefficientVmCount",
-            "name",
-            "network/keyManagementServerType",
-            "nodes/numberOfNodes",
-            "upgradeStatus",
-            "vmCount",
-        }
-    ),
-    selectable=frozenset(
-        {
-            "backupEligibilityScore",
-            "categories",
-            "clusterProfileExtId",
-            "config",
-            "containerName",
-            "extId",
-            "inefficientVmCount",
-            "name",
-            "network",
-            "nodes",
-            "upgradeStatus",
-            "vmCount",
-        }
-    ),
     enum_types={
         "config/clusterFunction": "Clustermgmt.Config.ClusterFunctionRef",
         "config/hypervisorTypes": "Clustermgmt.Config.HypervisorType",
         "upgradeStatus": "Clustermgmt.Config.UpgradeStatus",
-    },
+    }
 )
 
 

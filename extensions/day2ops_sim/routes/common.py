@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from ..conformance import OperationSpec
 from ..core import envelope, odata
 from ..core.errors import bad_request
 from ..state import SimState
@@ -25,6 +26,13 @@ class Call:
     query: dict[str, str]
     headers: dict[str, str]
     body: Any = None
+    spec: OperationSpec | None = None
+
+    def fields(self, option: str, fallback: frozenset[str] | None) -> frozenset[str] | None:
+        """The fields a query option accepts at this call's version: its SDK release's list, else
+        `fallback`."""
+        listed = self.spec.fields(option) if self.spec else None
+        return fallback if listed is None else listed
 
     @property
     def if_match(self) -> str | None:
@@ -51,14 +59,15 @@ class Reply:
 
 
 Handler = Callable[[Call], Reply]
-HANDLERS: dict[tuple[str, str], tuple[Handler, str]] = {}
+HANDLERS: dict[tuple[str, str], Handler] = {}
 
 
-def handles(namespace: str, operation: str, since: str = "v4.0") -> Callable[[Handler], Handler]:
-    """Register a handler for the SDK operation of that name; `since` is the first version serving it."""
+def handles(namespace: str, operation: str) -> Callable[[Handler], Handler]:
+    """Register a handler for the SDK operation of that name; the versions serving it come from
+    sdk_versions/ (an operation absent from a segment's SDK release answers the gateway's 404)."""
 
     def register(fn: Handler) -> Handler:
-        HANDLERS[(namespace, operation)] = (fn, since)
+        HANDLERS[(namespace, operation)] = fn
         return fn
 
     return register
@@ -99,7 +108,11 @@ def task_reply(call: Call, task) -> Reply:
 
 @dataclass
 class Listing:
-    """An OData-shaped list request over one resource."""
+    """An OData-shaped list request over one resource.
+
+    The fields each option accepts come from the SDK release of the call's version (Call.fields); the
+    sets here serve only operations whose releases list none.
+    """
 
     filterable: frozenset[str] | None = None
     sortable: frozenset[str] | None = None
@@ -112,7 +125,7 @@ def select_fields(call: Call, selectable: frozenset[str] | None) -> list[str] | 
     if not call.query.get("$select"):
         return None
     try:
-        return odata.parse_select(call.query["$select"], selectable)
+        return odata.parse_select(call.query["$select"], call.fields("$select", selectable))
     except odata.ODataError as err:
         raise bad_request(call.namespace, err.message, err.option, "query") from err
 
@@ -129,13 +142,17 @@ def list_reply(
     try:
         page, limit = odata.parse_paging(call.query.get("$page"), call.query.get("$limit"))
         predicate = (
-            odata.compile_filter(call.query["$filter"], listing.filterable, listing.enum_types)
+            odata.compile_filter(
+                call.query["$filter"], call.fields("$filter", listing.filterable), listing.enum_types
+            )
             if call.query.get("$filter")
             else None
         )
         order_text = call.query.get("$orderby") or listing.default_order
         order = (
-            odata.compile_orderby(order_text, listing.sortable if call.query.get("$orderby") else None)
+            odata.compile_orderby(
+                order_text, call.fields("$orderby", listing.sortable) if call.query.get("$orderby") else None
+            )
             if order_text
             else None
         )

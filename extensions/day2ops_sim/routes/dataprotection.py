@@ -7,24 +7,7 @@ RPS = "config/recovery-points"
 RP_TYPE = "dataprotection.v4.config.RecoveryPoint"
 VMRP_TYPE = "dataprotection.v4.config.VmRecoveryPoint"
 
-# From the v4.0 SDK docstrings, the last that list them.
-RP_LISTING = Listing(
-    filterable=frozenset(
-        {
-            "creationTime",
-            "extId",
-            "locationAgnosticId",
-            "name",
-            "ownerExtId",
-            "recoveryPointType",
-            "vmRecoveryPoints",
-            "volumeGroupRecoveryPoints",
-        }
-    ),
-    sortable=frozenset({"creationTime", "expirationTime", "name", "ownerExtId"}),
-    selectable=frozenset({"creationTime", "expirationTime", "extId", "name", "recoveryPointType"}),
-    enum_types={"recoveryPointType": "Dataprotection.Common.RecoveryPointType"},
-)
+RP_LISTING = Listing(enum_types={"recoveryPointType": "Dataprotection.Common.RecoveryPointType"})
 
 
 @handles(NS, "list_recovery_points")

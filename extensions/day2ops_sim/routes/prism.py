@@ -9,53 +9,8 @@ CATEGORIES = "config/categories"
 CATEGORY_TYPE = "prism.v4.config.Category"
 TASK_TYPE = "prism.v4.config.Task"
 
-CATEGORY_LISTING = Listing(
-    filterable=frozenset({"extId", "key", "ownerUuid", "type", "value"}),
-    sortable=frozenset({"key", "value"}),
-    selectable=frozenset({"description", "extId", "key", "ownerUuid", "type", "value"}),
-    enum_types={"type": "Prism.Config.CategoryType"},
-)
-TASK_LISTING = Listing(
-    filterable=frozenset(
-        {
-            "clusterExtIds",
-            "completedTime",
-            "createdTime",
-            "entitiesAffected/extId",
-            "entitiesAffected/name",
-            "entitiesAffected/rel",
-            "extId",
-            "isBackgroundTask",
-            "lastUpdatedTime",
-            "operation",
-            "operationDescription",
-            "ownedBy/extId",
-            "ownedBy/name",
-            "parentTask",
-            "parentTask/extId",
-            "progressPercentage",
-            "rootTask",
-            "startedTime",
-            "status",
-        }
-    ),
-    sortable=frozenset(
-        {
-            "completedTime",
-            "createdTime",
-            "lastUpdatedTime",
-            "operation",
-            "operationDescription",
-            "ownedBy/extId",
-            "ownedBy/name",
-            "progressPercentage",
-            "startedTime",
-            "status",
-        }
-    ),
-    enum_types={"status": "Prism.Config.TaskStatus"},
-    default_order="createdTime desc",
-)
+CATEGORY_LISTING = Listing(enum_types={"type": "Prism.Config.CategoryType"})
+TASK_LISTING = Listing(enum_types={"status": "Prism.Config.TaskStatus"}, default_order="createdTime desc")
 EXPANDS = ("associations", "detailedAssociations")
 
 
@@ -64,7 +19,7 @@ def _expand(call: Call) -> set[str]:
     if not raw:
         return set()
     wanted = {part.strip() for part in raw.split(",") if part.strip()}
-    unknown = wanted - set(EXPANDS)
+    unknown = wanted - call.fields("$expand", frozenset(EXPANDS))
     if unknown:
         raise bad_request(
             NS,
@@ -197,7 +152,7 @@ def get_task_by_id(call: Call):
     return reply(call, typed(call, data, TASK_TYPE))  # prism.v4.config.Task has no `links`
 
 
-@handles(NS, "list_task_entities", since="v4.2")
+@handles(NS, "list_task_entities")
 def list_task_entities(call: Call):
     task = _task(call, call.params["taskExtId"])
     return list_reply(

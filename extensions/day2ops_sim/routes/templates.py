@@ -2,56 +2,24 @@
 
 from ..core import envelope
 from .common import Call, Listing, entity_reply, handles, list_reply, task_reply
-from .vmm import VM_TYPE, shaped
+from .vmm import VM_TYPE, with_typed_nics
 
 NS = "vmm"
 TEMPLATES = "content/templates"
 TEMPLATE_TYPE = "vmm.v4.content.Template"
 VERSION_TYPE = "vmm.v4.content.TemplateVersionSpec"
 
-# From the v4.0 SDK docstrings, the last that list them.
-TEMPLATE_LISTING = Listing(
-    filterable=frozenset({"templateName"}),
-    sortable=frozenset({"templateName", "updateTime"}),
-    selectable=frozenset(
-        {
-            "createTime",
-            "createdBy",
-            "guestUpdateStatus",
-            "templateDescription",
-            "templateName",
-            "templateVersionSpec",
-            "updateTime",
-            "updatedBy",
-        }
-    ),
-)
-VERSION_LISTING = Listing(
-    filterable=frozenset({"versionName"}),
-    sortable=frozenset({"createTime", "versionName"}),
-    selectable=frozenset(
-        {
-            "createTime",
-            "createdBy",
-            "isActiveVersion",
-            "isGcOverrideEnabled",
-            "versionDescription",
-            "versionName",
-            "vmSpec",
-        }
-    ),
-)
+TEMPLATE_LISTING = Listing()
+VERSION_LISTING = Listing()
 
 
 def _version_view(call: Call):
     """A version with its nested models typed, and its vmSpec as this API version shows a VM."""
-    shape_vm = shaped(call.version)
 
     def view(version: dict) -> dict:
         out = dict(version)
         if "vmSpec" in out:
-            vm = shape_vm(out["vmSpec"]) if shape_vm else dict(out["vmSpec"])
-            out["vmSpec"] = envelope.stamp(dict(vm), VM_TYPE, call.version)
+            out["vmSpec"] = envelope.stamp(with_typed_nics(dict(out["vmSpec"])), VM_TYPE, call.version)
         if "versionSource" in out:
             source = {k: v for k, v in out["versionSource"].items() if k != "$objectType"}
             out["versionSource"] = envelope.stamp(

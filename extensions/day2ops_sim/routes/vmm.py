@@ -6,141 +6,41 @@ NS = "vmm"
 VMS = "ahv/config/vms"
 VM_TYPE = "vmm.v4.ahv.config.Vm"
 
-# From the v4.0 SDK docstrings, the last that list them; later releases did not narrow them.
 VM_LISTING = Listing(
-    filterable=frozenset(
-        {
-            "apcConfig/cpuModel/extId",
-            "apcConfig/cpuModel/name",
-            "apcConfig/isApcEnabled",
-            "cluster/extId",
-            "extId",
-            "gpus",
-            "hardwareClockTimezone",
-            "host/extId",
-            "isAgentVm",
-            "isCpuHotplugEnabled",
-            "isCpuPassthroughEnabled",
-            "isGpuConsoleEnabled",
-            "isLiveMigrateCapable",
-            "isMemoryOvercommitEnabled",
-            "isScsiControllerEnabled",
-            "isVcpuHardPinningEnabled",
-            "isVgaConsoleEnabled",
-            "machineType",
-            "memorySizeBytes",
-            "name",
-            "nics",
-            "numCoresPerSocket",
-            "numNumaNodes",
-            "numSockets",
-            "numThreadsPerCore",
-            "powerState",
-        }
-    ),
-    sortable=frozenset(
-        {"memorySizeBytes", "name", "numCoresPerSocket", "numNumaNodes", "numSockets", "numThreadsPerCore"}
-    ),
-    selectable=frozenset(
-        {
-            "apcConfig",
-            "availabilityZone",
-            "biosUuid",
-            "bootConfig",
-            "categories",
-            "cdRoms",
-            "cluster",
-            "cluster/extId",
-            "createTime",
-            "description",
-            "disks",
-            "enabledCpuFeatures",
-            "extId",
-            "generationUuid",
-            "gpus",
-            "guestCustomization",
-            "guestTools",
-            "hardwareClockTimezone",
-            "host",
-            "host/extId",
-            "isAgentVm",
-            "isBrandingEnabled",
-            "isCpuHotplugEnabled",
-            "isCpuPassthroughEnabled",
-            "isCrossClusterMigrationInProgress",
-            "isGpuConsoleEnabled",
-            "isLiveMigrateCapable",
-            "isMemoryOvercommitEnabled",
-            "isScsiControllerEnabled",
-            "isVcpuHardPinningEnabled",
-            "isVgaConsoleEnabled",
-            "links",
-            "machineType",
-            "memorySizeBytes",
-            "name",
-            "nics",
-            "numCoresPerSocket",
-            "numNumaNodes",
-            "numSockets",
-            "numThreadsPerCore",
-            "ownershipInfo",
-            "pcieDevices",
-            "powerState",
-            "protectionPolicyState",
-            "protectionType",
-            "serialPorts",
-            "source",
-            "storageConfig",
-            "tenantId",
-            "updateTime",
-            "vtpmConfig",
-        }
-    ),
-    enum_types={"powerState": "Vmm.Ahv.Config.PowerState", "machineType": "Vmm.Ahv.Config.MachineType"},
+    enum_types={"powerState": "Vmm.Ahv.Config.PowerState", "machineType": "Vmm.Ahv.Config.MachineType"}
 )
 
 
-def shaped(version: str):
-    """A VM as a given API version shows it: v4.1 added the typed NIC objects beside the legacy ones."""
-    minor = int(version.split(".")[1])
-    if minor < 1:
-        return None
-
-    def shape(vm: dict) -> dict:
-        nics = []
-        for nic in vm.get("nics") or ():
-            nic = dict(nic)
-            if "backingInfo" in nic:
-                nic["nicBackingInfo"] = {
-                    **nic["backingInfo"],
-                    "$objectType": "vmm.v4.ahv.config.VirtualEthernetNic",
-                }
-            if "networkInfo" in nic:
-                nic["nicNetworkInfo"] = {
-                    **nic["networkInfo"],
-                    "$objectType": "vmm.v4.ahv.config.VirtualEthernetNicNetworkInfo",
-                }
-            nics.append(nic)
-        return {**vm, "nics": nics} if nics else vm
-
-    return shape
-
-
-def _shape(call: Call, vm: dict) -> dict:
-    shape = shaped(call.version)
-    return shape(vm) if shape else vm
+def with_typed_nics(vm: dict) -> dict:
+    """A VM with v4.1's typed NIC objects beside the legacy ones; at v4.0 the segment's models
+    (conformance.shape) leave them out again."""
+    nics = []
+    for nic in vm.get("nics") or ():
+        nic = dict(nic)
+        if "backingInfo" in nic:
+            nic["nicBackingInfo"] = {
+                **nic["backingInfo"],
+                "$objectType": "vmm.v4.ahv.config.VirtualEthernetNic",
+            }
+        if "networkInfo" in nic:
+            nic["nicNetworkInfo"] = {
+                **nic["networkInfo"],
+                "$objectType": "vmm.v4.ahv.config.VirtualEthernetNicNetworkInfo",
+            }
+        nics.append(nic)
+    return {**vm, "nics": nics} if nics else vm
 
 
 @handles(NS, "list_vms")
 def list_vms(call: Call):
-    return list_reply(call, call.state.vmm.vms, VM_TYPE, VM_LISTING, VMS, shape=shaped(call.version))
+    return list_reply(call, call.state.vmm.vms, VM_TYPE, VM_LISTING, VMS, shape=with_typed_nics)
 
 
 @handles(NS, "get_vm_by_id")
 def get_vm_by_id(call: Call):
     ext_id = call.params["extId"]
     vm = call.state.vmm.get(ext_id)
-    return entity_reply(call, _shape(call, vm), VM_TYPE, VMS, call.state.vmm.vms.etag(ext_id))
+    return entity_reply(call, with_typed_nics(vm), VM_TYPE, VMS, call.state.vmm.vms.etag(ext_id))
 
 
 @handles(NS, "create_vm")

@@ -9,6 +9,8 @@
 (b) With `prism_host`, also polls Prism's tasks (GET /api/prism/v4.0/config/tasks) and puts one event
     per task that ended since the source started:
         {"payload": <the task>, "meta": {"kind": "task", "endpoint": <the tasks URL>}}
+    It asks Prism through the collection's own client (plugins/module_utils/_prism.py), so its paths,
+    OData, TLS, retries and errors are the modules' own.
 
 Arguments (see extensions/eda/README.md): host, port, token, hmac_secret, hmac_algo, hmac_header,
 certfile, keyfile; prism_host, prism_port, prism_username, prism_password, prism_api_key,
@@ -19,25 +21,24 @@ Secrets (token, HMAC secret, Prism credentials, the headers that carry them) nev
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import hmac
 import json
 import logging
+import os
 import ssl
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
 LOG = logging.getLogger(__name__)
 
 SEVERITIES = ("INFO", "WARNING", "CRITICAL")
 TERMINAL_STATUSES = ("SUCCEEDED", "FAILED", "CANCELED")
-TASKS_PATH = "/api/prism/v4.0/config/tasks"
-PAGE_LIMIT = 100
 # Never forwarded: they carry credentials, and events end up in rule output, logs and job extra_vars.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-ntnx-api-key"})
 
@@ -52,9 +53,8 @@ class Settings:
     hmac_algo: str
     hmac_header: str
     ssl_context: ssl.SSLContext | None
-    prism_url: str | None
-    prism_headers: dict[str, str] = field(repr=False)
-    prism_ssl: ssl.SSLContext | bool
+    # The collection's PrismClient; None without prism_host. repr=False: it holds the credentials.
+    prism: Any = field(repr=False)
     poll_interval: float
     task_statuses: tuple[str, ...]
     task_operations: tuple[str, ...]
@@ -91,27 +91,61 @@ def _listener_ssl(args: dict) -> ssl.SSLContext | None:
     return context
 
 
-def _prism(args: dict) -> tuple[str | None, dict, ssl.SSLContext | bool]:
+def _collection():
+    """The collection's Prism helpers (its module_utils).
+
+    ansible-rulebook runs this file with runpy from the installed collection,
+    <root>/ansible_collections/day2ops/ahv/extensions/eda/plugins/event_source/, with no
+    `ansible_collections` on sys.path: <root> goes there, or else the first Ansible collections path
+    that holds day2ops.ahv (ANSIBLE_COLLECTIONS_PATH, then Ansible's defaults).
+    """
+    try:
+        from ansible_collections.day2ops.ahv.plugins.module_utils import _http, _prism
+    except ImportError:
+        here = Path(os.path.abspath(__file__))  # abspath, not resolve: an installed symlink is kept
+        roots = [str(here.parents[7])] if here.parents[6].name == "ansible_collections" else []
+        configured = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or os.environ.get("ANSIBLE_COLLECTIONS_PATHS")
+        roots += (configured or "~/.ansible/collections:/usr/share/ansible/collections").split(os.pathsep)
+        held = (
+            r for r in map(os.path.expanduser, roots) if Path(r, "ansible_collections/day2ops/ahv").is_dir()
+        )
+        root = next(held, None)
+        if root is None:
+            raise ImportError(
+                "prism_alerts: polling Prism needs the day2ops.ahv collection: install it "
+                "(ansible-galaxy collection install) or set ANSIBLE_COLLECTIONS_PATH to where it is"
+            ) from None
+        sys.path.insert(0, root)
+        from ansible_collections.day2ops.ahv.plugins.module_utils import _http, _prism
+    return _http, _prism
+
+
+def _prism(args: dict):
+    """The collection's PrismClient for the prism_* arguments; None without prism_host."""
     host = args.get("prism_host")
     if not host:
-        return None, {}, False
-    if args.get("prism_api_key"):
-        headers = {"X-ntnx-api-key": str(args["prism_api_key"])}
-    elif args.get("prism_username") and args.get("prism_password"):
-        pair = f"{args['prism_username']}:{args['prism_password']}".encode()
-        headers = {"Authorization": "Basic " + base64.b64encode(pair).decode()}
-    else:
+        return None
+    if not args.get("prism_api_key") and not (args.get("prism_username") and args.get("prism_password")):
         raise ValueError(
             "prism_alerts: 'prism_host' needs credentials: set 'prism_username' and 'prism_password', "
             "or 'prism_api_key'"
         )
-    host = f"[{host}]" if ":" in host and not host.startswith("[") else host
-    url = f"https://{host}:{_int(args, 'prism_port', 9440)}{TASKS_PATH}"
-    if args.get("prism_ca_path"):
-        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=args["prism_ca_path"])
-    else:
-        verify = ssl.create_default_context() if args.get("prism_validate_certs", True) else False
-    return url, headers, verify
+    _http, prism = _collection()
+    options = {
+        "nutanix_host": str(host),
+        "nutanix_port": _int(args, "prism_port", 9440),
+        "nutanix_username": args.get("prism_username"),
+        "nutanix_password": args.get("prism_password"),
+        "nutanix_api_key": args.get("prism_api_key"),
+        "ca_path": args.get("prism_ca_path"),
+        "validate_certs": args.get("prism_validate_certs", True),
+        # A poll that fails is tried again at the next interval: no long backoff inside one.
+        "max_retries": 2,
+    }
+    try:
+        return prism.PrismClient.from_options({k: v for k, v in options.items() if v is not None})
+    except _http.ApiError as err:
+        raise ValueError(f"prism_alerts: {err}") from None
 
 
 def parse_args(args: dict[str, Any]) -> Settings:
@@ -126,7 +160,6 @@ def parse_args(args: dict[str, Any]) -> Settings:
         interval = 0.0
     if interval <= 0:
         raise ValueError("prism_alerts: argument 'poll_interval' must be a number of seconds above 0")
-    url, headers, verify = _prism(args)
     secret = args.get("hmac_secret")
     return Settings(
         host=str(args.get("host") or "127.0.0.1"),
@@ -136,9 +169,7 @@ def parse_args(args: dict[str, Any]) -> Settings:
         hmac_algo=algo,
         hmac_header=str(args.get("hmac_header") or "X-Hub-Signature-256"),
         ssl_context=_listener_ssl(args),
-        prism_url=url,
-        prism_headers=headers,
-        prism_ssl=verify,
+        prism=_prism(args),
         poll_interval=interval,
         task_statuses=_strings(args, "task_statuses", ("FAILED", "SUCCEEDED"), TERMINAL_STATUSES),
         task_operations=_strings(args, "task_operations", ()),
@@ -211,46 +242,25 @@ class TaskPoller:
     """Lists ended tasks by completedTime, so a task that started before the source and ends after
     it is still reported, and remembers the ids at the newest completedTime so none repeats."""
 
-    def __init__(self, settings: Settings, session: aiohttp.ClientSession) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.session = session
         self.watermark: str | None = None
         self.seen_at_watermark: set[str] = set()
+        _http, self.prism = _collection()
+        self.endpoint = self.prism.tasks_url(settings.prism)
 
-    def _filter(self) -> str:
-        any_of = [f"status eq Prism.Config.TaskStatus'{s}'" for s in self.settings.task_statuses]
-        clauses = ["(" + " or ".join(any_of) + ")"]
-        if self.settings.task_operations:
-            ops = " or ".join(
-                "operation eq '{}'".format(op.replace("'", "''")) for op in self.settings.task_operations
-            )
-            clauses.append(f"({ops})")
-        if self.watermark:
-            clauses.append(f"completedTime ge {self.watermark}")
-        return " and ".join(clauses)
-
-    async def _list(self, order: str, limit: int, all_pages: bool) -> list[dict]:
-        tasks, page = [], 0
-        while True:
-            params = {"$filter": self._filter(), "$orderby": order, "$limit": str(limit), "$page": str(page)}
-            async with self.session.get(
-                self.settings.prism_url,
-                params=params,
-                headers=self.settings.prism_headers,
-                ssl=self.settings.prism_ssl,
-            ) as response:
-                if response.status in (401, 403):
-                    raise PermissionError(
-                        f"prism_alerts: Prism Central refused the credentials ({response.status}) for "
-                        f"{self.settings.prism_url}: check prism_username and prism_password, "
-                        "or prism_api_key"
-                    )
-                response.raise_for_status()
-                data = (await response.json()).get("data") or []
-            tasks += data
-            if not all_pages or len(data) < limit:
-                return tasks
-            page += 1
+    async def _list(self, newest_first: bool, limit: int | None) -> list[dict]:
+        """The ended tasks since the watermark, in a thread: the collection's client blocks."""
+        s = self.settings
+        return await asyncio.to_thread(
+            self.prism.ended_tasks,
+            s.prism,
+            s.task_statuses,
+            s.task_operations,
+            self.watermark,
+            newest_first,
+            limit,
+        )
 
     def _advance(self, tasks: list[dict]) -> list[dict]:
         """The tasks not reported yet; moves the watermark to the newest completedTime."""
@@ -264,35 +274,35 @@ class TaskPoller:
 
     async def start(self) -> None:
         """Tasks that ended before the source started are history, not events."""
-        self._advance(await self._list("completedTime desc", 1, all_pages=False))
+        self._advance(await self._list(newest_first=True, limit=1))
         if self.watermark:
-            self._advance(await self._list("completedTime asc", PAGE_LIMIT, all_pages=True))
+            self._advance(await self._list(newest_first=False, limit=None))
 
     async def poll(self) -> list[dict]:
-        return self._advance(await self._list("completedTime asc", PAGE_LIMIT, all_pages=True))
+        return self._advance(await self._list(newest_first=False, limit=None))
 
 
 async def _poll_tasks(settings: Settings, queue: asyncio.Queue) -> None:
-    timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
-        poller = TaskPoller(settings, session)
-        started = False
-        while True:
-            try:
-                if not started:
-                    await poller.start()
-                    started = True
-                else:
-                    for task in await poller.poll():
-                        await queue.put(
-                            {"payload": task, "meta": {"kind": "task", "endpoint": settings.prism_url}}
-                        )
-            except (TimeoutError, aiohttp.ClientError) as err:
-                # Prism being away for a while is normal (upgrades, failover): keep the watermark and retry.
-                LOG.warning(
-                    "prism_alerts: listing tasks at %s failed (%s); retrying", settings.prism_url, err
-                )
-            await asyncio.sleep(settings.poll_interval)
+    poller = TaskPoller(settings)
+    api_error = _collection()[0].ApiError
+    started = False
+    while True:
+        try:
+            if not started:
+                await poller.start()
+                started = True
+            else:
+                for task in await poller.poll():
+                    await queue.put({"payload": task, "meta": {"kind": "task", "endpoint": poller.endpoint}})
+        except api_error as err:
+            if err.status in (401, 403):
+                raise PermissionError(
+                    f"prism_alerts: Prism Central refused the credentials ({err.status}) for "
+                    f"{poller.endpoint}: check prism_username and prism_password, or prism_api_key"
+                ) from None
+            # Prism being away for a while is normal (upgrades, failover): keep the watermark and retry.
+            LOG.warning("prism_alerts: %s; retrying at the next poll", err)
+        await asyncio.sleep(settings.poll_interval)
 
 
 async def main(queue: asyncio.Queue, args: dict[str, Any]) -> None:
@@ -307,7 +317,7 @@ async def main(queue: asyncio.Queue, args: dict[str, Any]) -> None:
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.host, settings.port, ssl_context=settings.ssl_context).start()
-        if settings.prism_url:
+        if settings.prism is not None:
             await _poll_tasks(settings, queue)
         else:
             await asyncio.Future()

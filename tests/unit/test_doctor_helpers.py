@@ -1,0 +1,104 @@
+"""The doctor's pure parts: clock skew from a Date header, the task id form, the version probe an older
+Prism Central needs (it does not answer OPTIONS .../unversioned/info), and the one-screen text."""
+
+from dataclasses import dataclass
+
+import pytest
+from ansible_collections.day2ops.ahv.plugins.module_utils._doctor import (
+    clock_skew,
+    served_version,
+    skew_check,
+    task_id_form,
+)
+from day2ops_cli.doctor import render
+
+
+def test_clock_skew_reads_the_http_date_header():
+    now = 1_780_000_000.0  # 2026-05-28T20:26:40Z
+    assert clock_skew("Thu, 28 May 2026 20:27:25 GMT", now) == 45.0
+    assert clock_skew("Thu, 28 May 2026 20:26:40 GMT", now) == 0.0
+    assert clock_skew(None, now) is None and clock_skew("yesterday", now) is None
+    late = skew_check("Thu, 28 May 2026 20:25:00 GMT", now)
+    assert late["status"] == "warn" and "-100 s" in late["detail"] and "NTP" in late["fix"]
+    assert skew_check("Thu, 28 May 2026 20:26:50 GMT", now)["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    "ext_id, form",
+    [
+        (
+            "ZXJnb24=:0b1c7a4e-9d2f-4c1e-8f3a-5b6c7d8e9f00",
+            "ZXJnb24=:<uuid> (base64 of 'ergon', then the task UUID)",
+        ),
+        ("0b1c7a4e-9d2f-4c1e-8f3a-5b6c7d8e9f00", "a bare UUID"),
+        ("not!base64:abc", "not!base64:<3 characters>"),
+    ],
+)
+def test_task_id_form(ext_id, form):
+    assert task_id_form(ext_id) == form
+
+
+@dataclass
+class Answer:
+    status_code: int
+    body: object = None
+
+    def json(self):
+        if self.body is None:
+            raise ValueError("no JSON")
+        return self.body
+
+
+class OldPrismCentral:
+    """Serves vmm up to v4.1 and answers OPTIONS with a 404, as Prism Centrals before the negotiation."""
+
+    def __init__(self, options_answer):
+        self.options_answer = options_answer
+        self.asked = []
+
+    def request(self, method, path, action, params=None):
+        self.asked.append((method, path))
+        if method == "OPTIONS":
+            return self.options_answer
+        return Answer(200 if path.split("/")[3] in ("v4.0", "v4.1") else 404, {"data": []})
+
+
+@pytest.mark.parametrize("options_answer", [Answer(404), Answer(200), Answer(200, {"data": "newest"})])
+def test_served_version_probes_down_when_options_is_not_answered(options_answer):
+    transport = OldPrismCentral(options_answer)
+    version, how = served_version(transport, "vmm")
+    assert version == "v4.1" and "GET /api/vmm/v4.1/ahv/config/vms answers" in how
+    assert [path for _method, path in transport.asked[1:]] == [
+        "/api/vmm/v4.3/ahv/config/vms",
+        "/api/vmm/v4.2/ahv/config/vms",
+        "/api/vmm/v4.1/ahv/config/vms",
+    ]
+
+
+def test_served_version_takes_the_options_answer():
+    transport = OldPrismCentral(Answer(200, {"data": "v4.2"}))
+    assert served_version(transport, "vmm") == ("v4.2", "by OPTIONS unversioned/info")
+    assert transport.asked == [("OPTIONS", "/api/vmm/unversioned/info")]
+
+
+def test_render_puts_the_fix_under_failures_and_warnings_only():
+    checks = [
+        dict(name="TLS", flow="all flows", status="ok", detail="verified", fix=None),
+        dict(name="recovery points", flow="safe patch, DR", status="fail", detail="403", fix="grant it"),
+        dict(name="clock skew", flow="safe patch", status="warn", detail="+45 s", fix="sync NTP"),
+        dict(name="role data", flow="all flows", status="skip", detail="not read", fix="never shown"),
+    ]
+    text = render(
+        dict(
+            prism_central="https://pc:9440",
+            checks=checks,
+            failed_checks=["recovery points"],
+            counts=dict(ok=1, warn=1, fail=1, skip=1),
+        )
+    )
+    lines = text.splitlines()
+    assert lines[0] == "day2ops doctor: Prism Central https://pc:9440"
+    assert lines[4].split()[:3] == ["FAIL", "recovery", "points"] and lines[5].strip() == "fix: grant it"
+    assert lines[6].startswith("WARN") and lines[7].strip() == "fix: sync NTP"
+    assert "never shown" not in text
+    assert lines[-2:] == ["1 ok, 1 warn, 1 fail, 1 skip", "failed: recovery points"]
