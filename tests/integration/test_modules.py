@@ -63,6 +63,22 @@ def test_vm_power_four_steps(sim, tmp_path):
     assert vm_by_name(sim, "hr-portal-tst-app-071")["powerState"] == "OFF"
 
 
+def test_guest_reboot_and_shutdown_go_through_nutanix_guest_tools(sim, tmp_path):
+    """A VM whose NGT is reachable is rebooted and shut down by its guest, with the GuestPowerOptions
+    body both SDK releases require (refused by the simulator without it)."""
+    flt = "powerState eq Vmm.Ahv.Config.PowerState'ON'"
+    vms = sim.api("GET", "/api/vmm/v4.0/ahv/config/vms", params={"$filter": flt, "$limit": 100}).json()[
+        "data"
+    ]
+    vm = next(v for v in vms if (v.get("guestTools") or {}).get("isReachable"))
+    tasks = [{"day2ops.ahv.vm_power": {"ext_id": vm["extId"], "state": s}} for s in ("reboot", "shutdown")]
+    run = run_tasks(sim, tmp_path, tasks)
+    assert run.rc == 0, run.output
+    operations = [sim.wait_task(r["task_ext_id"])["operation"] for r in run.results]
+    assert operations == ["RebootGuestVm", "ShutdownGuestVm"]
+    assert sim.api("GET", f"/api/vmm/v4.0/ahv/config/vms/{vm['extId']}").json()["data"]["powerState"] == "OFF"
+
+
 def test_vm_categories_four_steps(sim, tmp_path):
     task = {
         "day2ops.ahv.vm_categories": {"name": "hr-portal-tst-app-071", "categories": {"Criticality": "High"}}

@@ -138,6 +138,7 @@ def test_the_reported_exploit_runs_nothing(sim, tmp_path):
     """The probe's own request: chargeback (no approval) with a pipe lookup in its OData filter, run by the
     real playbook. The filter reaches Prism as the text it is, and Prism refuses it; nothing ran here."""
     marker = tmp_path / "pwned"
+    sim.expect_refusal("list_vms", "unexpected '{{'")  # the operator's filter, refused as it should be
     app = start_app(sim, tmp_path, f"sqlite:///{tmp_path / 'audit.db'}")
     try:
         olivia = app.client("olivia")
