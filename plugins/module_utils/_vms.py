@@ -314,4 +314,3 @@ def set_identity(client, vm_ext_id, identity, timeout):
             client.wait_task(task_ext_id, timeout, label)
             tasks.append(task_ext_id)
     return tasks
-
