@@ -148,6 +148,7 @@ def test_info_by_vm_name_and_cluster_and_delete(sim, tmp_path):
     ],
 )
 def test_replicate_then_restore_a_copy_on_dr(sim, tmp_path, version, operations):
+    refused_before = len(sim.conformance()["refused"])
     run = run_tasks(
         sim,
         tmp_path,
@@ -179,8 +180,7 @@ def test_replicate_then_restore_a_copy_on_dr(sim, tmp_path, version, operations)
     assert new_vm["cluster"]["extId"] == replicated["target_cluster_ext_id"]
     assert len(new_vm["categories"]) == 2
     assert [sim.wait_task(t)["operation"] for t in restored["task_ext_ids"]] == operations
-    refused = [r for r in sim.conformance()["refused"] if r["client"] == "day2ops"]
-    assert refused == []
+    assert sim.conformance()["refused"][refused_before:] == []  # the simulator took every request as it was
     assert sim.vm(VM)["extId"] != new_vm["extId"]
 
 
