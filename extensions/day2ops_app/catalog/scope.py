@@ -58,7 +58,7 @@ def preview(client, scope: Scope) -> dict:
         client,
         odata_filter=scope.filter,
         categories=scope.categories or None,
-        select=["name", "powerState", "cluster"],
+        select=["name", "powerState"],
         order_by="name",
     )
     return {
