@@ -5,11 +5,13 @@ of a separate process: test_sdk_releases.py's probes, and the whole contract sui
 DAY2OPS_SDK_RELEASES=v4.0 (`make contract` runs it both ways).
 """
 
-import subprocess
 import sys
 from pathlib import Path
 
-CACHE = Path(__file__).resolve().parents[2] / "build" / "sdk-matrix"
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+from gen_sdk_operations import release_dir as sdk_dir  # noqa: E402  (one installer for both)
+
 RELEASES = {
     # The releases that define the v4.0 segment the collection calls by default.
     "v4.0": {"vmm": "4.0.1", "prism": "4.0.1", "clustermgmt": "4.0.2", "dataprotection": "4.0.1"},
@@ -17,18 +19,6 @@ RELEASES = {
     # What the official Nutanix Ansible collection (nutanix.ncp) pins.
     "nutanix.ncp pins": {"vmm": "4.2.2", "prism": "4.3.1", "clustermgmt": "4.2.2"},
 }
-
-
-def sdk_dir(namespace: str, version: str) -> Path:
-    """One directory per SDK release, installed once and reused."""
-    target = CACHE / f"{namespace}-{version}"
-    if not (target / f"ntnx_{namespace}_py_client").exists():
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
-             f"ntnx-{namespace}-py-client=={version}"],
-            check=True,
-        )  # fmt: skip
-    return target
 
 
 def paths(era: str) -> list[str]:
