@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from .core.errors import FieldError
+
 _DIR = Path(__file__).with_name("sdk_versions")
 _RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 _DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
@@ -34,13 +36,6 @@ STRICT_WITHOUT_SOURCE = (
     "null is refused for every field (no SDK sends one)",
     "segments whose SDK release lists no OData fields inherit the previous segment's list",
 )
-
-
-@dataclass(frozen=True)
-class Problem:
-    attribute_path: str
-    message: str
-    location: str = "body"
 
 
 @dataclass(frozen=True)
@@ -83,51 +78,59 @@ class VersionSpec:
 
     # -- requests ------------------------------------------------------------------------------
 
-    def check_request(self, op: OperationSpec, query: dict[str, str], body) -> list[Problem]:
+    def check_request(self, op: OperationSpec, query: dict[str, str], body) -> list[FieldError]:
+        supported = ", ".join(sorted(op.query)) or "none"
         problems = [
-            Problem(option, f"Query option {option} is not accepted by {op.name} at {self.version}.", "query")
+            FieldError(
+                f"Query option {option} is not accepted by {op.name} at {self.version}; "
+                f"supported: {supported}.",
+                option,
+                "query",
+            )
             for option in sorted(query)
             if option.startswith("$") and option not in op.query
         ]
         if body is None:
             if op.body_required:
-                problems.append(Problem("", f"{op.name} requires a {op.body} body at {self.version}."))
+                problems.append(FieldError(f"{op.name} requires a {op.body} body at {self.version}.", ""))
             return problems
         if op.body is None:
-            return [*problems, Problem("", f"{op.name} takes no request body at {self.version}.")]
+            return [*problems, FieldError(f"{op.name} takes no request body at {self.version}.", "")]
         return problems + self._check(body, op.body, "")
 
-    def _check(self, value, kind: str, path: str) -> list[Problem]:
+    def _check(self, value, kind: str, path: str) -> list[FieldError]:
         where = path or "body"
         if value is None:
-            return [Problem(path, f"{where} is null; omit the field instead (no SDK sends null).")]
+            return [FieldError(f"{where} is null; omit the field instead (no SDK sends null).", path)]
         if kind == "object":
             return []
         if kind in ("str", "datetime", "date"):
             if not isinstance(value, str):
-                return [Problem(path, f"{where} must be a string.")]
+                return [FieldError(f"{where} must be a string.", path)]
             if kind == "datetime" and not _RFC3339.match(value):
-                return [Problem(path, f"{where} must be an RFC 3339 date-time such as 2026-01-31T10:00:00Z.")]
+                return [
+                    FieldError(f"{where} must be an RFC 3339 date-time such as 2026-01-31T10:00:00Z.", path)
+                ]
             if kind == "date" and not _DATE.match(value):
-                return [Problem(path, f"{where} must be a date such as 2026-01-31.")]
+                return [FieldError(f"{where} must be a date such as 2026-01-31.", path)]
             return []
         if kind == "bool":
-            return [] if isinstance(value, bool) else [Problem(path, f"{where} must be true or false.")]
+            return [] if isinstance(value, bool) else [FieldError(f"{where} must be true or false.", path)]
         if kind in ("int", "float"):
             numeric = int if kind == "int" else (int, float)
             ok = isinstance(value, numeric) and not isinstance(value, bool)
             return (
                 []
                 if ok
-                else [Problem(path, f"{where} must be {'an integer' if kind == 'int' else 'a number'}.")]
+                else [FieldError(f"{where} must be {'an integer' if kind == 'int' else 'a number'}.", path)]
             )
         if m := _LIST.match(kind):
             if not isinstance(value, list):
-                return [Problem(path, f"{where} must be a list.")]
+                return [FieldError(f"{where} must be a list.", path)]
             return [p for i, item in enumerate(value) for p in self._check(item, m[1], f"{path}[{i}]")]
         if m := _MAP.match(kind):
             if not isinstance(value, dict):
-                return [Problem(path, f"{where} must be an object.")]
+                return [FieldError(f"{where} must be an object.", path)]
             return [
                 p for k, item in value.items() for p in self._check(item, m[1], f"{path}.{k}".lstrip("."))
             ]
@@ -138,42 +141,46 @@ class VersionSpec:
             if value not in model["enum"]:
                 allowed = ", ".join(model["enum"])
                 return [
-                    Problem(path, f"{where} is '{value}', not one of {allowed} ({kind} at {self.version}).")
+                    FieldError(
+                        f"{where} is '{value}', not one of {allowed} ({kind} at {self.version}).", path
+                    )
                 ]
             return []
         if "oneOf" in model:
             return self._check_one_of(value, kind, model["oneOf"], path)
         return self._check_object(value, kind, model, path)
 
-    def _check_one_of(self, value, kind: str, members: list[str], path: str) -> list[Problem]:
+    def _check_one_of(self, value, kind: str, members: list[str], path: str) -> list[FieldError]:
         where = path or "body"
         if isinstance(value, list):
             lists = [m for m in members if _LIST.match(m)]
             return (
                 self._check(value, lists[0], path)
                 if lists
-                else [Problem(path, f"{where} must not be a list.")]
+                else [FieldError(f"{where} must not be a list.", path)]
             )
         if not isinstance(value, dict):
-            return [Problem(path, f"{where} must be an object of one of: {', '.join(members)}.")]
+            return [FieldError(f"{where} must be an object of one of: {', '.join(members)}.", path)]
         object_type = value.get("$objectType")
         if object_type not in members:
             return [
-                Problem(
-                    f"{path}.$objectType".lstrip("."),
+                FieldError(
                     f"{where} needs $objectType naming one of {', '.join(m for m in members if '.' in m)} "
                     f"at {self.version}; it has {object_type!r}.",
+                    f"{path}.$objectType".lstrip("."),
                 )
             ]
         return self._check(value, object_type, path)
 
-    def _check_object(self, value, kind: str, model: dict, path: str) -> list[Problem]:
+    def _check_object(self, value, kind: str, model: dict, path: str) -> list[FieldError]:
         where = path or "body"
         if not isinstance(value, dict):
-            return [Problem(path, f"{where} must be an object ({kind}).")]
+            return [FieldError(f"{where} must be an object ({kind}).", path)]
         object_type = value.get("$objectType")
         if object_type is not None and object_type != kind:
-            return [Problem(f"{path}.$objectType".lstrip("."), f"{where} is a {kind}, not a {object_type}.")]
+            return [
+                FieldError(f"{where} is a {kind}, not a {object_type}.", f"{path}.$objectType".lstrip("."))
+            ]
         fields = model["fields"]
         problems = []
         for name, item in value.items():
@@ -182,14 +189,14 @@ class VersionSpec:
                 continue
             if name not in fields:
                 problems.append(
-                    Problem(child, f"{child} is not a field of {kind} at {self.version} ({self.sdk}).")
+                    FieldError(f"{child} is not a field of {kind} at {self.version} ({self.sdk}).", child)
                 )
                 continue
             problems.extend(self._check(item, fields[name], child))
         for name in model["required"]:
             if name not in value:
                 child = f"{path}.{name}" if path else name
-                problems.append(Problem(child, f"{child} is required by {kind} at {self.version}."))
+                problems.append(FieldError(f"{child} is required by {kind} at {self.version}.", child))
         return problems
 
     # -- responses -----------------------------------------------------------------------------
@@ -239,7 +246,7 @@ class ConformanceLog:
         self.refused: list[dict] = []
 
     def record(
-        self, client: str, namespace: str, version: str, operation: str, problems: list[Problem]
+        self, client: str, namespace: str, version: str, operation: str, problems: list[FieldError]
     ) -> None:
         key = (client, namespace, operation, version)
         self.exercised[key] = self.exercised.get(key, 0) + 1

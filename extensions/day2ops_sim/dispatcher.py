@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from . import conformance, operations
 from .core import envelope
-from .core.errors import ApiError, FieldError, bad_request, unauthorized, version_not_served
+from .core.errors import ApiError, bad_request, schema_error, unauthorized, version_not_served
 from .core.replay import Recorded
 from .routes import clustermgmt, dataprotection, prism, templates, vmm  # noqa: F401  (registers the handlers)
 from .routes.common import HANDLERS, Call, Reply
@@ -128,12 +128,7 @@ class Dispatcher:
             body = await self._body(request, namespace)
             problems = version_spec.check_request(op_spec, query, body)
             if problems:
-                raise ApiError(
-                    400,
-                    problems[0].message,
-                    f"{namespace.upper()}-40000",
-                    field_errors=[FieldError(p.message, p.attribute_path, p.location) for p in problems],
-                )
+                raise schema_error(namespace, problems)
             if "$apply" in query:
                 raise ApiError(501, "The simulator does not implement $apply aggregation.", "SIM-50101")
             call = Call(

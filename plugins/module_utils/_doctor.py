@@ -26,7 +26,12 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import (
 )
 from ansible_collections.day2ops.ahv.plugins.module_utils._move import BASE as MOVE_BASE
 from ansible_collections.day2ops.ahv.plugins.module_utils._move import MoveClient
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism import NAMESPACES, _is_version, odata_quote
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism import (
+    NAMESPACES,
+    _is_version,
+    odata_quote,
+    version_minor,
+)
 from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points import list_recovery_points
 from ansible_collections.day2ops.ahv.plugins.module_utils._templates import list_templates
 from ansible_collections.day2ops.ahv.plugins.module_utils._templates import versions as template_versions
@@ -130,10 +135,6 @@ def served_version(transport, namespace):
     return None, "neither OPTIONS %s nor GET /api/%s/v4.0/%s answered" % (path, namespace, probe)
 
 
-def _minor(version):
-    return int(version.split(".")[1])
-
-
 def version_checks(client):
     """(a check per namespace, the versions found, the namespaces whose configured version is not served)."""
     checks, versions, broken = [], {}, set()
@@ -152,7 +153,7 @@ def version_checks(client):
                     "check that nutanix_host is Prism Central, not a Prism Element cluster",
                 )
             )
-        elif _minor(configured) > _minor(served):
+        elif version_minor(configured) > version_minor(served):
             broken.add(namespace)
             checks.append(
                 check(

@@ -62,6 +62,11 @@ def parse_time(text):
     return moment
 
 
+def version_minor(version):
+    """4 for `v4.4`: segments compare by their minor number."""
+    return int(version.split(".")[1])
+
+
 def _is_version(value):
     parts = value.split(".") if isinstance(value, str) else []
     return len(parts) >= 2 and parts[0] == "v4" and parts[1].isdigit()

@@ -145,7 +145,11 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import (
     cluster_ext_id,
     find_vm,
 )
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism import affected, task_completion
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism import (
+    affected,
+    task_completion,
+    version_minor,
+)
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import WAIT_SPEC, PrismModule
 from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points import (
     AHV_OVERRIDE_TYPE,
@@ -246,7 +250,7 @@ def restore_body(client, params, rp):
 def overrides_supported(client):
     """AhvVmOverrideSpec (name, Categories) arrived with dataprotection v4.1 (SDK 4.1.1); v4.0's
     VmRecoveryPointRestoreOverride has only vmRecoveryPointExtId (SDK 4.0.1). Two sources: both SDKs."""
-    return int(client.versions["dataprotection"].split(".")[1]) >= 1
+    return version_minor(client.versions["dataprotection"]) >= 1
 
 
 def restore(module, client, result):

@@ -59,9 +59,12 @@ def not_found(ns: str, entity: str, ext_id: str) -> ApiError:
 
 def bad_request(ns: str, message: str, attribute_path: str = "", location: str = "body") -> ApiError:
     """A malformed request: Prism's SchemaValidationError naming the offending attribute."""
-    return ApiError(
-        400, message, code(ns, 40000), field_errors=[FieldError(message, attribute_path, location)]
-    )
+    return schema_error(ns, [FieldError(message, attribute_path, location)])
+
+
+def schema_error(ns: str, field_errors: list[FieldError]) -> ApiError:
+    """A malformed request: one SchemaValidationError naming every offending attribute."""
+    return ApiError(400, field_errors[0].message, code(ns, 40000), field_errors=list(field_errors))
 
 
 def invalid_argument(ns: str, message: str) -> ApiError:
