@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from day2ops_app.runs.remote_nodes import nodes_from
 
 REPO = Path(__file__).resolve().parents[2]
+# The variables a wave file may name for a guest password (the collection's _waves.PASSWORD_ENV).
+GUEST_PASSWORD = re.compile(r"^MIGRATION_GUEST_[A-Z0-9_]+$")
 
 
 class Settings(BaseSettings):
@@ -164,4 +167,7 @@ class Settings(BaseSettings):
             password = getattr(self, f"{name}_password").get_secret_value()
             if password:
                 secret[f"{prefix}_PASSWORD"] = password
+        # Guest passwords a wave file names (password_env: MIGRATION_GUEST_<NAME>) are the site's, set in
+        # the app's environment; as secrets of the run they are masked in its artifacts.
+        secret.update((k, v) for k, v in os.environ.items() if GUEST_PASSWORD.match(k) and v)
         return env, secret

@@ -41,6 +41,9 @@ def simulator_settings(host: str, prism_port: int, vcenter_port: int, move_port:
                 f"DAY2OPS_{name}_CA_PATH": ca_path,
             }
         )
+    # The simulator's guests take its password (playbooks/waves.example.yml names these variables);
+    # the app hands every MIGRATION_GUEST_* variable of its environment to migration runs as a secret.
+    settings.update({f"MIGRATION_GUEST_{os_name}_PASSWORD": SIM_PASSWORD for os_name in ("LINUX", "WINDOWS")})
     return settings
 
 

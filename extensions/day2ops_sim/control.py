@@ -8,13 +8,16 @@ No real Prism Central serves /_sim/, so nothing a client does by accident lands 
 endpoint is a thin wrapper over a SimState method, so in-process tests share the same verbs.
 """
 
+from typing import Literal
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from . import conformance, operations
+from . import conformance, evidence, operations
 from .core.errors import ApiError
 from .core.faults import Fault, Latency, denial
+from .routes import move, vcenter
 from .routes.common import HANDLERS
 from .state import NEWEST, SimState
 
@@ -80,6 +83,7 @@ class PairSpec(BaseModel):
 
 
 class MoveTimingSpec(BaseModel):
+    prepare_seconds: float | None = Field(None, ge=0)
     seeding_seconds: float | None = Field(None, ge=0)
     cutover_seconds: float | None = Field(None, ge=0)
     token_seconds: float | None = Field(None, gt=0)
@@ -92,6 +96,16 @@ class MoveFailSpec(BaseModel):
     source_restarted: bool = True
     # Only the cutover of this VM (by name) fails; the next cutover of any VM when empty.
     vm: str = ""
+
+
+class MoveShapesSpec(BaseModel):
+    plan: Literal["full", "metadata"] | None = None
+    workloads: Literal["both", "status", "entities", "unknown"] | None = None
+
+
+class GuestAccountSpec(BaseModel):
+    username: str
+    password: str
 
 
 class MoveStickSpec(BaseModel):
@@ -336,6 +350,7 @@ def router(state: SimState) -> APIRouter:
     def move_view() -> dict:
         m = state.move
         return {
+            "prepare_seconds": m.timing.prepare_seconds,
             "seeding_seconds": m.timing.seeding_seconds,
             "cutover_seconds": m.timing.cutover_seconds,
             "token_seconds": m.token_seconds,
@@ -344,6 +359,7 @@ def router(state: SimState) -> APIRouter:
             "plans": len(m.plans),
             "providers": len(m.providers),
             "tokens": len(m.tokens),
+            "shapes": dict(m.shapes),
         }
 
     @api.get("/move")
@@ -353,8 +369,11 @@ def router(state: SimState) -> APIRouter:
 
     @api.post("/move/timing")
     def move_timing(spec: MoveTimingSpec):
-        """How long seeding and cutover take, and how long a Move token lives (900 s on a real one)."""
+        """How long guest preparation, seeding and cutover take, and how long a Move token lives
+        (900 s on a real one)."""
         m = state.move
+        if spec.prepare_seconds is not None:
+            m.timing.prepare_seconds = spec.prepare_seconds
         if spec.seeding_seconds is not None:
             m.timing.seeding_seconds = spec.seeding_seconds
         if spec.cutover_seconds is not None:
@@ -370,6 +389,21 @@ def router(state: SimState) -> APIRouter:
             (spec.message, spec.source_restarted, spec.vm) for _ in range(spec.count)
         )
         return move_view()
+
+    @api.post("/move/shapes")
+    def move_shapes(spec: MoveShapesSpec):
+        """Which of the answer shapes public clients read Move serves (see backends.move.SHAPES)."""
+        state.move.shapes.update(spec.model_dump(exclude_none=True))
+        return move_view()
+
+    @api.post("/vcenter/vms/{moref}/guest-account")
+    def vcenter_guest_account(moref: str, spec: GuestAccountSpec):
+        """Give one source VM's guest its own account, which Move's guest preparation must be told."""
+        vm = state.vcenter.vms.get(moref)
+        if vm is None:
+            return JSONResponse({"detail": f"No vCenter VM '{moref}'."}, status_code=404)
+        vm.guest_account = (spec.username, spec.password)
+        return {"vm": moref, "username": spec.username}
 
     @api.post("/move/stick-next-seeding")
     def move_stick(spec: MoveStickSpec):
@@ -397,6 +431,9 @@ def router(state: SimState) -> APIRouter:
             "sdkVersions": operations.sdk_versions(),
             "strictWithoutSource": list(conformance.STRICT_WITHOUT_SOURCE),
             "operations": coverage(),
+            # How sure each modelled Move and vCenter behaviour is; `served` read off their routers.
+            "move": evidence.report(evidence.MOVE, move.router(state)),
+            "vcenter": evidence.report(evidence.VCENTER, vcenter.router(state)),
         }
 
     @api.get("/conformance")

@@ -6,7 +6,8 @@
 The preflight behind `day2ops doctor` and day2ops.ahv.doctor_info: against a real Prism Central
 (and Move and vCenter when given), each read a day2ops flow makes is tried once, the way the flow
 makes it, and reported as one check that names the flow and, when it fails, the fix. Nothing is
-changed: Prism Central is only sent GET and OPTIONS.
+changed: Prism Central is only sent GET and OPTIONS; Move and vCenter their login, GETs, and the
+POSTs by which Move lists.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import (
     list_clusters,
 )
 from ansible_collections.day2ops.ahv.plugins.module_utils._move import BASE as MOVE_BASE
-from ansible_collections.day2ops.ahv.plugins.module_utils._move import MoveClient
+from ansible_collections.day2ops.ahv.plugins.module_utils._move import PAGE as MOVE_PAGE
+from ansible_collections.day2ops.ahv.plugins.module_utils._move import MoveClient, workload_statuses
+from ansible_collections.day2ops.ahv.plugins.module_utils._move import _path as move_path
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism import (
     NAMESPACES,
     _is_version,
@@ -416,40 +419,185 @@ ROLE_DATA = check(
 )
 
 
-def _service_check(name, make, read, options, prefix, ca_option):
-    """Move or vCenter: connect, read, one check for the migration flow."""
-    try:
-        return check(name, "migration", OK, read(make(options)))
-    except TlsError as err:
-        fix = tls_fix(options[prefix + "_host"], options.get(prefix + "_port") or 443, ca_option)
-        return check(name, "migration", FAIL, err.message, fix)
-    except ApiError as err:
-        status = "%s " % err.status if err.status else ""
-        return check(name, "migration", FAIL, "%s: %s%s" % (err.action, status, err.message), err.hint)
+# -- Move and vCenter: the reads the migration flow makes ------------------------------------------
+# Each returns (status, detail) or (status, detail, fix). The first call logs in (Move's
+# POST /move/v2/users/login, vCenter's POST /api/session); the rest are GETs, and POSTs that only
+# list, which is how Move lists. Nothing is created, started or deleted, and the vCenter session
+# is left to idle out, since ending it would be a DELETE.
+MIGRATION = "migration"
+VM_LIST_CAP_FIX = (
+    "select each wave's VMs by cluster, folder or tag (a wave group's tags; vcenter_vm_info's clusters, "
+    "folders or tags) so that no list matches more than vCenter returns at once (4000 on vSphere 7 and 8)"
+)
+PAGING_FIX = (
+    "nothing blocks a plan; but move_provider_info lists only the VMs Move paged (inventory_complete: "
+    "false): look a VM up with its query option, and report GET /move/v2/appinfo's version to day2ops"
+)
 
 
-def _read_move(client):
-    # Move hands out a token only to POST /move/v2/users/login: the one non-GET call this sends, and
-    # it changes nothing. Every read below is a GET.
+def _move_login(client):
     info = client.call("GET", MOVE_BASE + "/appinfo", "read Move's version")
-    plans = client.call("GET", MOVE_BASE + "/plans", "list Move plans").get("Entities") or []
-    version = (info.get("Status") or {}).get("Version") or info.get("Version")
-    return "Move %s at %s: %d plans visible" % (version, client.transport.base_url, len(plans))
+    # Where the version is is known from one source each [L/R]: Status.Version, else Version.
+    version = (info.get("Status") or {}).get("Version") or info.get("Version") or "(version not in appinfo)"
+    return OK, "Move %s at %s, user '%s'" % (version, client.transport.base_url, client.username)
 
 
-def _read_vcenter(client):
-    # vCenter reads need a session, which only POST /api/session creates; it is left to idle out,
-    # since ending it would be a DELETE.
+def is_source(provider):
+    """A VMware source provider. Move's read-back Type for one is known from no source [R], so its
+    ESXAccessInfo [C] or Role 1 [L] tells."""
+    spec = provider["Spec"]
+    return "ESXAccessInfo" in spec or spec.get("Role") == 1
+
+
+def inventory_line(name, discovered, count, read):
+    """One source provider's inventory, as Move counts it and as paging read it."""
+    parts = ["NumDiscoveredWorkloads %s" % discovered] if discovered is not None else []
+    parts.append("MetaData.Count %s" % count)
+    pages = max(1, -(-read // MOVE_PAGE))
+    parts.append("%d VMs in %d page%s of %d" % (read, pages, "" if pages == 1 else "s", MOVE_PAGE))
+    return "'%s': %s" % (name, ", ".join(parts))
+
+
+def _provider_inventory(client, provider):
+    """(whether paging reached Move's count, the provider's line)."""
+    uuid = provider["MetaData"]["UUID"]
+    # source_inventory keeps MetaData.Count to itself, so page 1 is read once more to report it.
+    count = (client.inventory_page(uuid).get("MetaData") or {}).get("Count")
+    vms, complete = client.source_inventory(uuid)
+    line = inventory_line(
+        provider["Spec"].get("Name"), provider["MetaData"].get("NumDiscoveredWorkloads"), count, len(vms)
+    )
+    return complete, line
+
+
+def _move_inventory(client):
+    sources = [p for p in client.providers() if is_source(p)]
+    if not sources:
+        return (
+            WARN,
+            "Move has no VMware source provider",
+            "add the vCenter to Move: day2ops.ahv.move_provider with type: vcenter",
+        )
+    read = [_provider_inventory(client, p) for p in sources]
+    detail = "; ".join(line for _complete, line in read)
+    if all(complete for complete, _line in read):
+        return OK, detail
+    return (
+        WARN,
+        "%s; Move would not page to its count (AfterOffset is ignored): day2ops then looks VMs up by name, "
+        "so a plan's VMs past page 1 are found that way" % detail,
+        PAGING_FIX,
+    )
+
+
+def workload_shapes(answer):
+    """The known shapes a plan's workloads/list answer holds: Status.VMStatus [C], Entities [L], or both."""
+    if not isinstance(answer, dict):
+        return []
+    status = answer.get("Status")
+    found = ["Status.VMStatus"] if isinstance(status, dict) and "VMStatus" in status else []
+    return found + (["Entities"] if "Entities" in answer else [])
+
+
+def _move_plan_api(client):
+    plans = client.plans()
+    if not plans:
+        return OK, "POST plans/list answers; no plans to read"
+    meta = plans[0]["MetaData"]
+    plan = client.plan(meta["UUID"])
+    # The answer as it came, to say which shapes it holds; client.workloads would flatten it.
+    action = "read the VMs of Move plan '%s'" % meta["Name"]
+    answer = client.call(
+        "POST", move_path("/plans/%s/workloads/list", meta["UUID"]), action, body={}, safe=True
+    )
+    vms = workload_statuses(answer, action)  # an answer in no known shape fails here, naming its keys
+    return OK, "plans/list: %d; plan '%s': GET answers with %s; workloads/list with %s (VMs: %d)" % (
+        len(plans),
+        meta["Name"],
+        ", ".join(key for key in ("MetaData", "Spec", "Status") if key in plan),
+        " and ".join(workload_shapes(answer)),
+        len(vms),
+    )
+
+
+def _vcenter_login(client):
+    # Which user the session is for: a wrong account shows here before its privileges fail a read.
+    session = client.call("GET", "/api/session", "read the vCenter session") or {}
+    return OK, "session for '%s' at %s" % (session.get("user"), client.transport.base_url)
+
+
+def _vm_count(client):
+    """How many VMs vCenter lists; None when they are more than one list may return, which vCenter
+    refuses with 400 UNABLE_TO_ALLOCATE_RESOURCE rather than truncating [C: the cap, L: the error]."""
+    try:
+        return len(client.list_vms())
+    except ApiError as err:
+        if err.code == "UNABLE_TO_ALLOCATE_RESOURCE":
+            return None
+        raise
+
+
+def _vcenter_inventory(client):
     clusters = client.call("GET", "/api/vcenter/cluster", "list vCenter clusters") or []
     categories = client.call("GET", "/api/cis/tagging/category", "list vCenter tag categories") or []
-    vms = client.list_vms(clusters=[clusters[0]["cluster"]]) if clusters else []
-    return "vCenter at %s: %d clusters, %d tag categories, %d VMs in %s" % (
-        client.transport.base_url,
-        len(clusters),
-        len(categories),
-        len(vms),
-        clusters[0]["name"] if clusters else "no cluster",
+    # The lookup a wave's folder names go through: only a VM folder holds VMs.
+    folders = (
+        client.call(
+            "GET", "/api/vcenter/folder", "list vCenter VM folders", params={"type": "VIRTUAL_MACHINE"}
+        )
+        or []
     )
+    detail = "%d clusters (%s), %d tag categories, %d VM folders" % (
+        len(clusters),
+        ", ".join(c["name"] for c in clusters),
+        len(categories),
+        len(folders),
+    )
+    vms = _vm_count(client)
+    if vms is None:
+        return (
+            WARN,
+            detail + "; more VMs than one list returns (400 UNABLE_TO_ALLOCATE_RESOURCE)",
+            VM_LIST_CAP_FIX,
+        )
+    return OK, "%s, %d VMs" % (detail, vms)
+
+
+MOVE_READS = (
+    ("Nutanix Move login", _move_login),
+    ("Nutanix Move inventory", _move_inventory),
+    ("Nutanix Move plan API", _move_plan_api),
+)
+VCENTER_READS = (("vCenter login", _vcenter_login), ("vCenter inventory", _vcenter_inventory))
+
+
+# (client class, its reads, its options' prefix, the option that names its CA bundle)
+MOVE = (MoveClient, MOVE_READS, "move", MOVE_CA_OPTION)
+VCENTER = (VCenterClient, VCENTER_READS, "vcenter", VCENTER_CA_OPTION)
+
+
+def _service_read(name, read, client, tls_hint):
+    try:
+        return check(name, MIGRATION, *read(client))
+    except TlsError as err:
+        return check(name, MIGRATION, FAIL, err.message, tls_hint)
+    except ApiError as err:
+        status = "%s " % err.status if err.status else ""
+        return check(name, MIGRATION, FAIL, "%s: %s%s" % (err.action, status, err.message), err.hint)
+
+
+def service_checks(service, options):
+    """Move's or vCenter's reads, one check each; the first logs in, so the rest wait on it."""
+    client_class, reads, prefix, ca_option = service
+    client = client_class.from_options(options)
+    tls_hint = tls_fix(options[prefix + "_host"], options.get(prefix + "_port") or 443, ca_option)
+    checks = []
+    for name, read in reads:
+        if checks and checks[0]["status"] == FAIL:
+            checks.append(check(name, MIGRATION, SKIP, "not tried: %s failed" % checks[0]["name"]))
+        else:
+            checks.append(_service_read(name, read, client, tls_hint))
+    return checks
 
 
 def examine(client, options, move_options=None, vcenter_options=None, now=time.time):
@@ -462,22 +610,9 @@ def examine(client, options, move_options=None, vcenter_options=None, now=time.t
         checks.extend(read_checks(client, broken))
         checks.append(dict(ROLE_DATA))
     if move_options:
-        checks.append(
-            _service_check(
-                "Nutanix Move", MoveClient.from_options, _read_move, move_options, "move", MOVE_CA_OPTION
-            )
-        )
+        checks.extend(service_checks(MOVE, move_options))
     if vcenter_options:
-        checks.append(
-            _service_check(
-                "vCenter",
-                VCenterClient.from_options,
-                _read_vcenter,
-                vcenter_options,
-                "vcenter",
-                "VMWARE_CA_PATH",
-            )
-        )
+        checks.extend(service_checks(VCENTER, vcenter_options))
     failed = [c["name"] for c in checks if c["status"] == FAIL]
     counts = dict((s, len([c for c in checks if c["status"] == s])) for s in (OK, WARN, FAIL, SKIP))
     return dict(

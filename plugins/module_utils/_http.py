@@ -4,8 +4,10 @@
 """Private to day2ops.ahv: other collections must not import it; it changes without notice.
 
 The HTTP transport under every day2ops client (Prism v4, Move v2, vCenter): session, auth,
-TLS, timeouts, and retries with backoff that honour Retry-After and resend the request id
-of the call they repeat, so a retried POST is replayed by the server, never doubled.
+TLS, timeouts, and retries with backoff that honour Retry-After. Prism replays a repeated
+request id, so a retried POST is never doubled there; Move and vCenter keep no such record, so
+a mutation that may have reached them is resent only after reading back that it did not act
+(`send_mutation`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ else:
 # The statuses the official ntnx_*_py_client SDKs retry, every method included (408, 429, 503, 504 in
 # their rest.py), and 502 from a gateway in between. A retried mutation resends its request id.
 RETRY_STATUSES = frozenset((408, 429, 502, 503, 504))
+# After these a mutation may have acted: a gateway stopped waiting for the server, or the server
+# failed midway. 408 and 429 are refusals before any work, and stay safe to resend anywhere.
+UNSURE_STATUSES = frozenset((502, 503, 504))
 REQUEST_ID_HEADER = "NTNX-Request-Id"
 USER_AGENT = "day2ops.ahv/0.1.0"
 
@@ -74,6 +79,10 @@ class ApiError(Exception):
 
 class TlsError(ApiError):
     """The server's certificate could not be verified: a setup problem, not a failing call."""
+
+
+class UnsureError(ApiError):
+    """A mutation was sent and no answer came back: it may or may not have acted."""
 
 
 def error_from(action, response, message=None, code=None, hints=None):
@@ -155,7 +164,7 @@ class Transport:
             ca_path=options.get("ca_path"),
             timeout=options.get("request_timeout") or 30.0,
             address_options=(prefix + "_host", prefix + "_port"),
-            **kwargs
+            **kwargs,
         )
 
     def __init__(
@@ -172,6 +181,7 @@ class Transport:
         retry_max_seconds=120.0,
         pool_size=8,
         address_options=("nutanix_host", "nutanix_port"),
+        replays_request_id=False,
     ):
         if requests is None:
             raise ApiError(
@@ -185,6 +195,8 @@ class Transport:
         self.timeout = timeout
         self.max_retries = max_retries
         self.retry_max_seconds = retry_max_seconds
+        # Whether the server answers a repeated NTNX-Request-Id with the first call's result (Prism).
+        self.replays_request_id = replays_request_id
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1), max_retries=0)
         self.session.mount("https://", adapter)
@@ -218,14 +230,23 @@ class Transport:
         request_id=None,
         form=None,
         retry_statuses=RETRY_STATUSES,
+        safe=False,
     ):
         """Send one call, retrying what is worth retrying; return the final requests.Response.
 
         A status the server answered with (even an error) is returned for the client to read;
         only a server that could not be reached at all raises here. `retry_statuses` narrows the
         statuses retried for a call where one of them is an answer, not a passing state.
+
+        A POST, PUT or DELETE to a server that does not replay request ids is resent only when it
+        surely did not act (refused with 408 or 429, or no connection made), unless the caller says
+        it is `safe` to repeat (a read by POST, an idempotent call). Otherwise an unsure status is
+        returned, and a lost answer raises UnsureError, for the caller to read back what happened.
         """
         headers = dict(headers or {})
+        careful = method != "GET" and not (safe or self.replays_request_id)
+        if careful:
+            retry_statuses = retry_statuses - UNSURE_STATUSES
         if method != "GET":
             headers[REQUEST_ID_HEADER] = request_id or str(uuid.uuid4())
         url = self.base_url + path
@@ -252,6 +273,12 @@ class Transport:
                     hint="set ca_path to the CA bundle that signed it, or validate_certs: false for a lab",
                 ) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                if careful and not _never_sent(exc):
+                    raise UnsureError(
+                        action,
+                        "no answer from %s (%s); it may have acted" % (self.base_url, _reason(exc)),
+                        request_id=headers.get(REQUEST_ID_HEADER),
+                    ) from None
                 response, failure, wait = None, exc, None
             except (requests.exceptions.RequestException, OSError) as exc:
                 # Not worth retrying: a bad URL, an unreadable ca_path, and the like.
@@ -276,6 +303,47 @@ class Transport:
                 )
             self._count("retries")
             time.sleep(delay)
+
+
+def _never_sent(exc):
+    """True when the connection itself failed, so the server never saw the request."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    inner = exc
+    while inner.args and isinstance(inner.args[0], Exception):
+        inner = inner.args[0]
+    inner = getattr(inner, "reason", inner)
+    return isinstance(
+        inner, (requests.packages.urllib3.exceptions.NewConnectionError, ConnectionRefusedError)
+    )
+
+
+def send_mutation(send, took_effect, max_attempts):
+    """`send()` once more each time a read-back says the mutation did not act; (response, effect).
+
+    For servers that keep no request ids to replay (Move, vCenter): after an unsure answer (see
+    UNSURE_STATUSES) or none at all, `took_effect()` reads the object back and returns what the
+    call would have produced if it acted, else None, and only then is the call sent again. The
+    result is the final response, or None and the read-back's effect.
+    """
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            response = send()
+        except UnsureError as err:
+            response, failure = None, err
+        else:
+            if response.status_code not in UNSURE_STATUSES:
+                return response, None
+        effect = took_effect()
+        if effect is not None:
+            return None, effect
+        if attempt >= max_attempts:
+            if response is None:
+                raise failure
+            return response, None
+        time.sleep(backoff_seconds(attempt))
 
 
 def _reason(exc):

@@ -44,13 +44,12 @@ def build_spec(client, params):
         raise ApiError(
             action, "%s missing" % ", ".join(missing), hint="give every one of %s" % ", ".join(required)
         )
-    providers = client.providers()
-    source = _one(
-        action, "source provider", [p["Spec"] for p in providers], params["source_provider"], ("Name", "UUID")
-    )
-    target = _one(
-        action, "target provider", [p["Spec"] for p in providers], params["target_provider"], ("Name", "UUID")
-    )
+    providers = [p["Spec"] for p in client.providers()]
+    source = _one(action, "source provider", providers, params["source_provider"], ("Name", "UUID"))
+    target = _one(action, "target provider", providers, params["target_provider"], ("Name", "UUID"))
+    if "AOSProperties" not in target:
+        # The list may leave the clusters out [R]; the provider's own read has them [C: S2 S4].
+        target = client.provider(target["UUID"])["Spec"]
     if "AOSProperties" not in target:
         raise ApiError(
             action, "'%s' is not a Prism Central/AHV target" % target["Name"], hint="name the AOS provider"
@@ -64,7 +63,7 @@ def build_spec(client, params):
         if params.get("target_container")
         else containers[0]
     )
-    inventory = client.source_inventory(source["UUID"])
+    inventory = source_vms(client, source["UUID"], params["vms"])
     vms = [_one(action, "VM", inventory, vm, ("VMName", "VMUuid")) for vm in params["vms"]]
     port_groups = dict((n["Name"], n["ID"]) for vm in inventory for n in vm.get("Networks") or ())
     mappings = []
@@ -118,6 +117,71 @@ def build_spec(client, params):
             ],
         },
     }
+
+
+def source_vms(client, provider_uuid, wanted):
+    """The provider's VMs, paged; VMs by name that the paging did not reach are asked for by name."""
+    inventory, complete = client.source_inventory(provider_uuid)
+    if not complete:
+        known = set(vm["VMName"] for vm in inventory) | set(vm["VMUuid"] for vm in inventory)
+        for name in (w for w in wanted if w not in known):
+            inventory.extend(
+                vm for vm in client.source_inventory(provider_uuid, query=name)[0] if vm["VMName"] == name
+            )
+    return inventory
+
+
+def require_guest_credentials(params):
+    """Fails before anything is created when Move is to prepare guests it has no credentials for."""
+    common = params.get("guest_credentials") or {}
+    if params["guest_prep_mode"] != "auto" or params["state"] != "started":
+        return
+    if not (
+        common.get("linux_username") or common.get("windows_username") or params.get("vm_guest_credentials")
+    ):
+        raise ApiError(
+            "start Move plan '%s'" % params["name"],
+            "guest_credentials is missing: with guest_prep_mode auto, Move logs in to every guest "
+            "to prepare it",
+            hint="give guest_credentials (linux_username/linux_password, windows_username/"
+            "windows_password) or vm_guest_credentials, or set guest_prep_mode: manual and prepare "
+            "the guests yourself",
+        )
+
+
+def guest_credentials(params, workloads):
+    """The body of `plans/{uuid}/prepare` [C: S2 S3] for the plan's `workloads` (UUID, Name):
+    CommonCredentials for every guest by its OS, and per-VM credentials where vm_guest_credentials
+    names the VM."""
+    common = params.get("guest_credentials") or {}
+    per_vm = dict((c["vm"], c) for c in params.get("vm_guest_credentials") or [])
+    known = set(w["Name"] for w in workloads) | set(w["UUID"] for w in workloads)
+    unknown = sorted(set(per_vm) - known)
+    if unknown:
+        raise ApiError(
+            "prepare the guests of Move plan '%s'" % params["name"],
+            "vm_guest_credentials names VMs not in the plan: %s" % ", ".join(unknown),
+            hint="name the plan's VMs by name or instance UUID",
+        )
+    vms = []
+    for w in workloads:
+        own = per_vm.get(w["Name"]) or per_vm.get(w["UUID"]) or {}
+        vms.append(
+            {
+                "UUID": w["UUID"],
+                "UserName": own.get("username") or "",
+                "Password": own.get("password") or "",
+                "GuestPrepMode": "auto",
+            }
+        )
+    credentials = {
+        "LinuxUserName": common.get("linux_username") or "",
+        "LinuxPassword": common.get("linux_password") or "",
+        "WindowsUserName": common.get("windows_username") or "",
+        "WindowsPassword": common.get("windows_password") or "",
+        "PemFile": "",
+    }
+    return credentials, vms
 
 
 def readiness_failures(readiness):

@@ -113,6 +113,7 @@ class PrismClient:
             api_key=options.get("nutanix_api_key"),
             max_retries=options.get("max_retries", 5),
             pool_size=options.get("concurrency") or 8,
+            replays_request_id=True,
         )
         return cls(transport, options.get("api_versions"), options.get("concurrency") or 8)
 

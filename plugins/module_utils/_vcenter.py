@@ -20,6 +20,7 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._http import (
     TokenAuth,
     Transport,
     error_from,
+    send_mutation,
 )
 
 SESSION_HEADER = "vmware-api-session-id"
@@ -66,15 +67,31 @@ class VCenterClient(object):
     def login(self):
         """A new session: basic auth once; vCenter answers 201 with the token as a bare JSON string."""
         action = "log in to vCenter"
+        # A second session is harmless: safe to send again.
         response = self.transport.request(
-            "POST", "/api/session", action, headers={"Authorization": self._basic}
+            "POST", "/api/session", action, headers={"Authorization": self._basic}, safe=True
         )
         if response.status_code not in (200, 201):
             raise _failure(action, response)
         return response.json()
 
-    def call(self, method, path, action, params=None, body=None, **kwargs):
-        response = self.auth.request(method, path, action, params=params, body=body, **kwargs)
+    def call(self, method, path, action, params=None, body=None, took_effect=None, **kwargs):
+        """One call; its JSON answer (None for 204). vCenter replays no request ids: a POST is sent
+        again after a lost answer only if `took_effect()` (a read-back) returns None; otherwise
+        the read-back's value is the answer. A POST without one only reads (tagging lists, the
+        session), so it is safe to send again."""
+
+        def send():
+            return self.auth.request(
+                method, path, action, params=params, body=body, safe=took_effect is None, **kwargs
+            )
+
+        if took_effect is None:
+            response = send()
+        else:
+            response, effect = send_mutation(send, took_effect, self.transport.max_retries + 1)
+            if response is None:
+                return effect
         if response.status_code >= 300:
             raise _failure(action, response)
         return response.json() if response.status_code != 204 and response.content else None
@@ -90,12 +107,25 @@ class VCenterClient(object):
 
     def power(self, moref, action):
         """start, stop, suspend or reset; False when the VM already was where asked (not an error)."""
+        settled = {"start": "POWERED_ON", "stop": "POWERED_OFF", "suspend": "SUSPENDED"}.get(action)
+
+        def took_effect():
+            # A reset leaves the state as it was, so a lost answer to one cannot be told from no
+            # reset: it counts as done rather than resetting twice.
+            if settled is None:
+                return {}
+            state = self.call(
+                "GET", _path("/api/vcenter/vm/%s/power", moref), "read the power of '%s'" % moref
+            )
+            return {} if state.get("state") == settled else None
+
         try:
             self.call(
                 "POST",
                 _path("/api/vcenter/vm/%s/power", moref),
                 "%s vCenter VM '%s'" % (action, moref),
                 params={"action": action},
+                took_effect=took_effect,
             )
         except ApiError as err:
             if err.code == "ALREADY_IN_DESIRED_STATE":
@@ -124,9 +154,11 @@ class VCenterClient(object):
         """Names of clusters, folders or datacenters -> their ids; an unknown name fails, naming it."""
         if not names:
             return []
-        found = self.call(
-            "GET", "/api/vcenter/%s" % kind, "find vCenter %ss" % kind, params=[("names", n) for n in names]
-        )
+        params = [("names", n) for n in names]
+        if kind == "folder":
+            # Host, datastore and VM folders may share a name; only a VM folder holds VMs.
+            params.append(("type", "VIRTUAL_MACHINE"))
+        found = self.call("GET", "/api/vcenter/%s" % kind, "find vCenter %ss" % kind, params=params)
         ids = dict((item["name"], item[kind]) for item in found)
         missing = [n for n in names if n not in ids]
         if missing:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime
 import re
 
+from ansible_collections.day2ops.ahv.plugins.module_utils._move import vm_failure
+
 # Keys a wave takes, and which of them `defaults` may set for every wave.
 SHARED_KEYS = (
     "source_provider",
@@ -27,13 +29,26 @@ SHARED_KEYS = (
     "failure_policy",
     "readiness_timeout",
     "window",
+    "guest_prep_mode",
+    "guest_credentials",
 )
 REQUIRED = ("source_provider", "target_provider", "target_cluster", "network_mappings", "approvers")
-POLICIES = {"readiness_policy": ("exclude", "stop"), "failure_policy": ("pause", "continue")}
+POLICIES = {
+    "readiness_policy": ("exclude", "stop"),
+    "failure_policy": ("pause", "continue"),
+    "guest_prep_mode": ("auto", "manual"),
+}
 DEFAULTS = dict(
-    approvals_required=1, readiness_policy="exclude", failure_policy="pause", readiness_timeout=7200
+    approvals_required=1,
+    readiness_policy="exclude",
+    failure_policy="pause",
+    readiness_timeout=7200,
+    guest_prep_mode="auto",
 )
-GROUP_KEYS = ("name", "vms", "tags", "depends_on", "categories")
+GROUP_KEYS = ("name", "vms", "tags", "depends_on", "categories", "guest_credentials")
+# A guest password is read from the environment variable a wave file names, never from the file; the
+# prefix keeps a wave file from sending the controller's other secrets to Move as a guest password.
+PASSWORD_ENV = re.compile(r"^MIGRATION_GUEST_[A-Z0-9_]+$")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
 # Move's per-VM StateString -> the wave's word for it.
@@ -136,6 +151,60 @@ def _mappings(where, value, errors):
     return value
 
 
+def _account(where, value, errors):
+    if not isinstance(value, dict) or set(value) != set(("username", "password_env")):
+        errors.append("%s: must be {username: <guest account>, password_env: MIGRATION_GUEST_<NAME>}" % where)
+        return None
+    if not isinstance(value["username"], str) or not value["username"]:
+        errors.append("%s.username: must be the guest account's name" % where)
+    if not isinstance(value["password_env"], str) or not PASSWORD_ENV.match(value["password_env"]):
+        errors.append(
+            "%s.password_env: '%s' is not a variable named MIGRATION_GUEST_<NAME> (capitals, digits, _) "
+            "holding the password" % (where, value["password_env"])
+        )
+    return dict(value)
+
+
+def _credentials(where, value, errors, per_vm=False):
+    """`{linux: <account>, windows: <account>}`, and in a group `vms: {<vm name>: <account>}`."""
+    keys = ("linux", "windows", "vms") if per_vm else ("linux", "windows")
+    if not isinstance(value, dict) or not value:
+        errors.append("%s: must be a mapping with %s" % (where, " and/or ".join(keys)))
+        return {}
+    _unknown(where, value, keys, errors)
+    out = dict(
+        (k, _account("%s.%s" % (where, k), value[k], errors)) for k in ("linux", "windows") if k in value
+    )
+    if "vms" in value:
+        if not isinstance(value["vms"], dict):
+            errors.append("%s.vms: must map each VM name to its account" % where)
+        else:
+            out["vms"] = dict(
+                (name, _account("%s.vms.%s" % (where, name), account, errors))
+                for name, account in value["vms"].items()
+            )
+    return out
+
+
+def guest_account(credentials, name, guest_os):
+    """The account Move prepares VM `name` with: its own, else its group's for its OS (`credentials`
+    is the group's guest_credentials); None when the wave's CommonCredentials apply."""
+    own = (credentials.get("vms") or {}).get(name)
+    if own:
+        return own
+    return credentials.get("windows" if str(guest_os).upper().startswith("WINDOWS") else "linux")
+
+
+def password_envs(wave):
+    """Every environment variable the wave reads a guest password from."""
+    accounts = list((wave.get("guest_credentials") or {}).values())
+    for group in wave["groups"]:
+        credentials = group.get("guest_credentials") or {}
+        accounts += [credentials.get("linux"), credentials.get("windows")]
+        accounts += list((credentials.get("vms") or {}).values())
+    return sorted(set(a["password_env"] for a in accounts if a))
+
+
 def _settings(where, data, errors):
     """The shared keys of a wave or of `defaults`, checked and normalized; absent keys left out."""
     out = {}
@@ -165,6 +234,10 @@ def _settings(where, data, errors):
             out[key] = data[key]
     if "window" in data:
         out["window"] = _window(where + ".window", data["window"], errors)
+    if "guest_credentials" in data:
+        out["guest_credentials"] = _credentials(
+            where + ".guest_credentials", data["guest_credentials"], errors
+        )
     return out
 
 
@@ -196,6 +269,11 @@ def _groups(where, value, errors):
                 tags=tags,
                 depends_on=_names(here + ".depends_on", g.get("depends_on"), errors, "group names"),
                 categories=_pairs(here + ".categories", g.get("categories"), errors, "Category key"),
+                guest_credentials=_credentials(
+                    here + ".guest_credentials", g["guest_credentials"], errors, per_vm=True
+                )
+                if "guest_credentials" in g
+                else {},
                 where=here,
             )
         )
@@ -275,6 +353,14 @@ def parse(document, wave_name):
             % (where, required, len(approvers))
         )
     groups = _groups(where + ".groups", data.get("groups"), errors)
+    if wave["guest_prep_mode"] == "auto" and not wave.get("guest_credentials"):
+        bare = [g["name"] for g in groups if not g["guest_credentials"]]
+        if bare:
+            errors.append(
+                "%s.guest_credentials: missing, and groups %s set none; Move logs in to the guests to "
+                "prepare them (guest_prep_mode auto): set guest_credentials on the wave or in defaults, "
+                "or guest_prep_mode: manual" % (where, ", ".join(str(b) for b in bare))
+            )
     if errors:
         raise WaveError(errors)
     ordered = dependency_order(groups, where + ".groups")
@@ -338,7 +424,7 @@ def progress(plans, wave, rolled_back=()):
             for w in plan.get("workloads") or []:
                 if w.get("VMId") != vm["vm"] and w.get("UUID") != vm["instance_uuid"]:
                     continue
-                state = VM_STATE.get(w.get("StateString"), "seeding")
+                state = VM_STATE.get(w.get("StateString")) or vm_failure(w) or "seeding"
                 if state == "ready" and "CUTOVER" not in (w.get("Actions") or []):
                     # Ready by its state, but Move does not offer the cutover (its plan is paused, say).
                     state = "seeding"
@@ -380,8 +466,6 @@ def progress(plans, wave, rolled_back=()):
         to_plan=[v["name"] for v in vms if v["name"] in retry],
         next_plan_name="%s-%d" % (wave["name"], last + 1),
         stale_plans=sorted(stale),
-        paused_plans=sorted(
-            set(v["plan_name"] for v in waiting if v.get("plan_state") == "Paused") - stale
-        ),
+        paused_plans=sorted(set(v["plan_name"] for v in waiting if v.get("plan_state") == "Paused") - stale),
         running_plans=sorted(set(v["plan_name"] for v in waiting if v.get("plan_state") == "InProgress")),
     )

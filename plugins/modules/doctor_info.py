@@ -22,8 +22,14 @@ description:
     templates and their versions; tasks and the form of their ids."
   - A read refused with HTTP 403 fails its check and names the operation to allow. Role data (the
     iam API) is not read.
+  - "With O(move) and O(vcenter), for the migration flow: Move's login and version; its source inventory
+    per provider (the count Move gives, and the VMs read by paging to the end, 100 a page); its plan
+    API, reading the first plan and its VMs, failing when they come in a shape day2ops does not know;
+    vCenter's session; its clusters, tag categories, VM folders and VM count (a warning past the 4000
+    VMs one list returns)."
   - Never changes anything. Prism Central is only sent GET and OPTIONS; Move and vCenter are sent
-    their login (a POST, which their APIs require before any read) and GETs.
+    their login (a POST, which their APIs require before any read), GETs, and to Move the POSTs by
+    which it lists (providers, a provider's VMs, plans, a plan's VMs).
 author: day2ops team (@day2ops)
 options:
   fail_on_failed_checks:

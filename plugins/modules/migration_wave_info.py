@@ -58,17 +58,26 @@ wave:
   description:
     - The wave with C(defaults) applied, its policies filled in (C(readiness_policy) V(exclude),
       C(failure_policy) V(pause), C(approvals_required) 1, C(readiness_timeout) 7200 unless set).
-    - C(groups) in cut-over order, each with C(name), C(depends_on), C(categories), and the resolved VM names
-      in C(vms).
+    - C(groups) in cut-over order, each with C(name), C(depends_on), C(categories), C(guest_credentials),
+      and the resolved VM names in C(vms).
+    - C(guest_prep_mode) (V(auto) unless set) and C(guest_credentials), the accounts Move prepares the
+      guests with (user names and the variables holding the passwords, never a password).
   returned: always
   type: dict
 vms:
   description:
     - Every VM of the wave in cut-over order, each with C(name), C(group), vCenter's C(vm) id,
-      C(instance_uuid), C(power_state) and the guest's C(ip_address) (null without VMware Tools).
+      C(instance_uuid), C(power_state), the guest's C(ip_address) (null without VMware Tools), and
+      C(guest_account), the account its group names for it or its OS (C(username), C(password_env)),
+      null when the wave's own guest_credentials apply.
   returned: always
   type: list
   elements: dict
+password_envs:
+  description: The environment variables the wave reads guest passwords from, to check they are set.
+  returned: always
+  type: list
+  elements: str
 in_window:
   description: Whether now is inside the wave's window (true when it has none).
   returned: always
@@ -82,7 +91,13 @@ from ansible.module_utils.common.yaml import HAS_YAML, yaml_load
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
 from ansible_collections.day2ops.ahv.plugins.module_utils._migration_module import vcenter_module
-from ansible_collections.day2ops.ahv.plugins.module_utils._waves import WaveError, in_window, parse
+from ansible_collections.day2ops.ahv.plugins.module_utils._waves import (
+    WaveError,
+    guest_account,
+    in_window,
+    parse,
+    password_envs,
+)
 
 
 def group_vms(client, group, where):
@@ -128,21 +143,28 @@ def ensure(module):
                 continue
             owner[summary["vm"]] = group["name"]
             guest = client.guest_identity(summary["vm"], summary["power_state"]) or {}
+            info = client.vm(summary["vm"])
             vms.append(
                 dict(
                     name=summary["name"],
                     group=group["name"],
                     vm=summary["vm"],
-                    instance_uuid=client.vm(summary["vm"])["identity"]["instance_uuid"],
+                    instance_uuid=info["identity"]["instance_uuid"],
                     power_state=summary["power_state"],
                     ip_address=guest.get("ip_address"),
+                    guest_account=guest_account(
+                        group["guest_credentials"], summary["name"], info.get("guest_OS")
+                    ),
                 )
             )
         group["vms"] = [v["name"] for v in vms if v["group"] == group["name"]]
+        strays = sorted(set(group["guest_credentials"].get("vms") or ()) - set(group["vms"]))
+        if strays:
+            errors.append("%s: guest_credentials.vms names %s, not VMs of the group" % (where, ", ".join(strays)))
     if errors:
         raise ApiError("resolve wave '%s' in vCenter" % wave["name"], "; ".join(errors))
     now = datetime.datetime.now(datetime.timezone.utc)
-    return False, dict(wave=wave, vms=vms, in_window=in_window(wave, now))
+    return False, dict(wave=wave, vms=vms, in_window=in_window(wave, now), password_envs=password_envs(wave))
 
 
 def main():

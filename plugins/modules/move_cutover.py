@@ -110,7 +110,11 @@ cut_over:
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
 from ansible_collections.day2ops.ahv.plugins.module_utils._migration_module import move_module
-from ansible_collections.day2ops.ahv.plugins.module_utils._move import can_cut_over, target_ext_id
+from ansible_collections.day2ops.ahv.plugins.module_utils._move import (
+    can_cut_over,
+    target_ext_id,
+    vm_failure,
+)
 
 UNDER_WAY = ("CutoverInProgress", "Completed")
 
@@ -135,7 +139,7 @@ def failures(statuses):
     return [
         "%s: %s" % (s.get("Name"), s.get("ErrorMessage") or s.get("StateString"))
         for s in statuses
-        if s.get("StateString") in ("Failed", "Cancelled")
+        if vm_failure(s)
     ]
 
 
@@ -193,7 +197,7 @@ def ensure(module):
             )
         for s in ready.values():
             if can_cut_over(s):
-                client.cutover(uuid, s["UUID"], s["Name"])
+                client.cutover(uuid, name, s["UUID"], s["Name"])
                 acted = True
         if params["wait"]:
             done = client.wait_workloads(

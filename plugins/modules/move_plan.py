@@ -13,9 +13,11 @@ description:
   - Creates a migration plan (C(POST /move/v2/plans)) from names an operator knows (the source and
     target providers, the AHV cluster and storage container, port group to subnet mappings, and the
     VMs by name or vCenter instance UUID), all resolved against what Move reports.
-  - V(started) runs Move's readiness checks first and fails, naming each VM and its reason (VMware
-    Tools missing, an unsupported disk, a port group without a mapping), unless
-    O(fail_on_readiness=false); then starts seeding. On a paused plan it resumes it.
+  - V(started) first has Move prepare the guests (C(POST /move/v2/plans/{uuid}/prepare)) with
+    O(guest_credentials) and O(vm_guest_credentials) when O(guest_prep_mode=auto), then runs Move's
+    readiness checks, and fails naming each VM and its reason (wrong guest credentials, VMware Tools
+    missing, an unsupported disk, a port group without a mapping), unless O(fail_on_readiness=false);
+    then starts seeding. On a paused plan it resumes it.
   - V(suspended) pauses a running plan, V(cancelled) cancels it, V(absent) deletes it (Move refuses to
     delete a running plan; cancel it first).
   - The plan's state is read from its C(StateString), never from its number. Cutover is per VM, with
@@ -65,10 +67,52 @@ options:
     type: list
     elements: str
   guest_prep_mode:
-    description: V(auto) lets Move log in to the guests to prepare them; V(manual) leaves it to you.
+    description:
+      - V(auto) lets Move log in to the guests to prepare them (install its agent, keep IP settings); it
+        needs O(guest_credentials) or O(vm_guest_credentials) to start the plan.
+      - V(manual) leaves it to you (run Move's preparation script in each guest before starting).
     type: str
     choices: [auto, manual]
     default: auto
+  guest_credentials:
+    description:
+      - The accounts Move logs in to the guests with to prepare them (C(CommonCredentials)), by guest OS.
+        Used with O(state=started) and O(guest_prep_mode=auto); never returned or logged.
+    type: dict
+    suboptions:
+      linux_username:
+        description: A Linux account with sudo (or root).
+        type: str
+      linux_password:
+        description: Its password.
+        type: str
+      windows_username:
+        description: A Windows account in the local Administrators group.
+        type: str
+      windows_password:
+        description: Its password.
+        type: str
+  vm_guest_credentials:
+    description: The account of a VM whose guest takes other credentials than O(guest_credentials).
+    type: list
+    elements: dict
+    suboptions:
+      vm:
+        description: The VM, by name or vCenter instance UUID, as in O(vms).
+        type: str
+        required: true
+      username:
+        description: The guest account.
+        type: str
+        required: true
+      password:
+        description: Its password.
+        type: str
+        required: true
+  prepare_timeout:
+    description: Seconds to wait while Move prepares the guests.
+    type: int
+    default: 1800
   retain_mac:
     description: Keep each NIC's MAC address on AHV.
     type: bool
@@ -109,10 +153,15 @@ EXAMPLES = r"""
     vms: [fin-fileshare-tst-003, fin-docs-stg-004]
   register: plan
 
-- name: Check readiness and start seeding
+- name: Prepare the guests, check readiness and start seeding
   day2ops.ahv.move_plan:
     name: wave-finance-01
     state: started
+    guest_credentials:
+      linux_username: root
+      linux_password: "{{ lookup('ansible.builtin.env', 'GUEST_LINUX_PASSWORD') }}"
+      windows_username: Administrator
+      windows_password: "{{ lookup('ansible.builtin.env', 'GUEST_WINDOWS_PASSWORD') }}"
 
 - name: Pause it for the night, then resume it
   day2ops.ahv.move_plan:
@@ -152,7 +201,9 @@ workload_uuids:
   type: list
   elements: str
 readiness:
-  description: The failed readiness checks (C(vm), C(check), C(message)) when the plan was started.
+  description:
+    - The failed guest preparations and readiness checks (C(vm), C(check), C(message)) when the plan was
+      started; a failed preparation has C(check) C(GuestPreparation).
   returned: when O(state=started) started it
   type: list
   elements: dict
@@ -162,8 +213,10 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
 from ansible_collections.day2ops.ahv.plugins.module_utils._migration_module import move_module
 from ansible_collections.day2ops.ahv.plugins.module_utils._move_plans import (
     build_spec,
+    guest_credentials,
     plan_state,
     readiness_failures,
+    require_guest_credentials,
 )
 
 # state -> {plan state it acts on: the action}, and the plan states where nothing is needed
@@ -172,20 +225,41 @@ TRANSITIONS = {
     "suspended": ({"InProgress": "suspend"}, ("Paused",)),
     "cancelled": ({"InProgress": "cancel", "Paused": "cancel"}, ("Aborted", "Aborting")),
 }
+# Where a plan is once the action took effect: what a lost answer is read back against.
+DONE_WHEN = {
+    "start": ("InProgress", "Completed", "Failed"),
+    "resume": ("InProgress", "Completed", "Failed"),
+    "suspend": ("Paused",),
+    "cancel": ("Aborted", "Aborting"),
+}
 
 
-def result_of(plan):
+def result_of(client, plan):
+    """The plan's MetaData and its VMs' workload ids, from its workloads: no known client reads
+    a plan's Spec back [C for MetaData only]."""
     meta = plan["MetaData"]
     return dict(
         plan_uuid=meta["UUID"],
         plan=meta,
-        workload_uuids=[vm["VMReference"]["UUID"] for vm in plan["Spec"]["Workload"]["VMs"]],
+        workload_uuids=[s["UUID"] for s in client.workloads(meta["UUID"], meta["Name"])],
     )
+
+
+def start_checks(module, plan):
+    """Guest preparation (auto mode) then readiness: every failure, as `{vm, check, message}`."""
+    params, client = module.params, module.client
+    uuid, name = plan["MetaData"]["UUID"], plan["MetaData"]["Name"]
+    failures = []
+    if params["guest_prep_mode"] == "auto" and not module.check_mode:
+        credentials, vms = guest_credentials(params, client.workloads(uuid, name))
+        failures = client.prepare(uuid, name, credentials, vms, params["prepare_timeout"])
+    return failures + readiness_failures(client.readiness(uuid, name))
 
 
 def ensure(module):
     params, client = module.params, module.client
     name, state = params["name"], params["state"]
+    require_guest_credentials(params)
     plan = client.find_plan(name=name)
     if state == "absent":
         if plan and not module.check_mode:
@@ -196,15 +270,14 @@ def ensure(module):
         spec = build_spec(client, params)
         if module.check_mode:
             return True, dict(plan_uuid=None)
-        created = client.create_plan(spec)
-        plan = client.plan(created["MetaData"]["UUID"])
+        plan = client.plan(client.create_plan(spec))
         changed = True
     if state == "present":
-        return changed, result_of(plan)
+        return changed, result_of(client, plan)
     actions, settled = TRANSITIONS[state]
     current = plan_state(plan)
     if current in settled:
-        return changed, result_of(plan)
+        return changed, result_of(client, plan)
     verb = actions.get(current)
     if verb is None:
         raise ApiError(
@@ -214,7 +287,7 @@ def ensure(module):
         )
     extra = {}
     if verb == "start":
-        failures = readiness_failures(client.readiness(plan["MetaData"]["UUID"], name))
+        failures = start_checks(module, plan)
         extra["readiness"] = failures
         if failures and params["fail_on_readiness"]:
             module.fail_api(
@@ -227,12 +300,12 @@ def ensure(module):
                 ),
                 changed=changed,
                 readiness=failures,
-                **result_of(plan),
+                **result_of(client, plan),
             )
     if not module.check_mode:
-        client.plan_action(plan["MetaData"]["UUID"], name, verb)
+        client.plan_action(plan["MetaData"]["UUID"], name, verb, DONE_WHEN[verb])
         plan = client.plan(plan["MetaData"]["UUID"])
-    result = result_of(plan)
+    result = result_of(client, plan)
     result.update(extra)
     return True, result
 
@@ -261,6 +334,25 @@ def main():
             ),
             vms=dict(type="list", elements="str"),
             guest_prep_mode=dict(type="str", choices=["auto", "manual"], default="auto"),
+            guest_credentials=dict(
+                type="dict",
+                options=dict(
+                    linux_username=dict(type="str"),
+                    linux_password=dict(type="str", no_log=True),
+                    windows_username=dict(type="str"),
+                    windows_password=dict(type="str", no_log=True),
+                ),
+            ),
+            vm_guest_credentials=dict(
+                type="list",
+                elements="dict",
+                options=dict(
+                    vm=dict(type="str", required=True),
+                    username=dict(type="str", required=True),
+                    password=dict(type="str", required=True, no_log=True),
+                ),
+            ),
+            prepare_timeout=dict(type="int", default=1800),
             retain_mac=dict(type="bool", default=True),
             uninstall_vmware_tools=dict(type="bool", default=True),
             install_ngt=dict(type="bool", default=True),

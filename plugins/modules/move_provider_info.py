@@ -14,8 +14,9 @@ description:
     target carries its clusters with their storage containers and networks
     (C(Spec.AOSProperties.Clusters)), which a plan names.
   - With O(inventory=true) and the O(name) of a source, also lists that source's VMs as Move sees
-    them (C(POST /move/v2/providers/{uuid}/workloads/list)). C(VMUuid) is the vCenter instance UUID
-    a plan needs, C(Networks) the port groups to map.
+    them (C(POST /move/v2/providers/{uuid}/workloads/list)), eligible for migration or not
+    (C(ShowVMs) C(all)), 100 a page. C(VMUuid) is the vCenter instance UUID a plan needs,
+    C(Networks) the port groups to map.
 author: day2ops team (@day2ops)
 options:
   name:
@@ -63,6 +64,12 @@ workloads:
   returned: when O(inventory=true)
   type: list
   elements: dict
+inventory_complete:
+  description:
+    - With O(inventory), whether the pages held every VM Move counted (C(MetaData.Count)); false when
+      the appliance would not page further (look a VM up with O(query) then).
+  returned: when O(inventory=true)
+  type: bool
 """
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
@@ -73,7 +80,7 @@ def ensure(module):
     params, client = module.params, module.client
     providers = client.providers()
     if params["name"]:
-        providers = [p for p in providers if p["Spec"]["Name"] == params["name"]]
+        providers = [p for p in providers if p["Spec"].get("Name") == params["name"]]
         if not providers:
             raise ApiError(
                 "read Move provider '%s'" % params["name"],
@@ -88,7 +95,7 @@ def ensure(module):
                 "inventory needs name",
                 hint="set name to the source provider's name",
             )
-        result["workloads"] = client.source_inventory(
+        result["workloads"], result["inventory_complete"] = client.source_inventory(
             providers[0]["MetaData"]["UUID"], params["query"], params["refresh"]
         )
     return False, result

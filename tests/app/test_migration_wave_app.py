@@ -30,6 +30,14 @@ def test_the_named_approver_opens_the_cutover_and_the_trail_names_both(sim, sshd
                             for s in ("VM Network", "dvpg-app-101", "dvpg-db-102")
                         ],
                         "approvers": ["alex"],
+                        # The app passes these variables of its environment (the demo's) as secrets.
+                        "guest_credentials": {
+                            "linux": {"username": "root", "password_env": "MIGRATION_GUEST_LINUX_PASSWORD"},
+                            "windows": {
+                                "username": "Administrator",
+                                "password_env": "MIGRATION_GUEST_WINDOWS_PASSWORD",
+                            },
+                        },
                         "groups": [
                             {"name": "db", "vms": VMS[:1]},
                             {"name": "app", "vms": VMS[1:], "depends_on": ["db"]},

@@ -30,7 +30,7 @@ sys.path.insert(0, str(HERE.parent / "integration"))
 from collection_path import ansible_env  # noqa: E402
 from playbook import sim_env  # noqa: E402
 from sim_process import start_sim  # noqa: E402
-from test_migration_wave import DEFAULTS  # noqa: E402
+from test_migration_wave import DEFAULTS, GUEST_PASSWORDS  # noqa: E402
 
 REPO = HERE.parents[1]
 PLAYBOOK = REPO / "playbooks" / "migration_wave.yml"
@@ -109,6 +109,7 @@ def run_wave(sim, work: Path, waves: Path, name: str) -> dict:
             "DAY2OPS_STATE_DIR": str(work / "state"),
             "DAY2OPS_OPERATOR": "bench",
             "PYTHONUNBUFFERED": "1",
+            **GUEST_PASSWORDS,
         },
     )
     argv = [str(ANSIBLE_PLAYBOOK), str(PLAYBOOK), "-e", f"@{work / 'vars.json'}"]

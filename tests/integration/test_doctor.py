@@ -1,6 +1,7 @@
 """`day2ops doctor` and day2ops.ahv.doctor_info against the simulator process: the clean demo estate, and
 each degraded mode (an older Prism Central, an API key, a permission taken away, a certificate that
-cannot be verified), where the failing check must name its flow and the fix."""
+cannot be verified, a Move plan API answer in no known shape), where the failing check must name its
+flow and the fix."""
 
 import itertools
 import json
@@ -14,14 +15,51 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._doctor import examine
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PrismClient
 from playbook import run_tasks
 from sim_process import API_KEY, MOVE_USERNAME, PASSWORD, VCENTER_USERNAME
+from test_sim_move import plan_body
 
 DAY2OPS = Path(sys.executable).parent / "day2ops"
 CLEAN_SKIPS = {"role data"}  # the iam API, which day2ops does not read
+MIGRATION_CHECKS = (
+    "Nutanix Move login",
+    "Nutanix Move inventory",
+    "Nutanix Move plan API",
+    "vCenter login",
+    "vCenter inventory",
+)
+# Every call that would change Move or vCenter: the simulator fails it, and counts it as injected.
+MUTATIONS = [
+    *(("DELETE", "/move/v2/*"), ("PUT", "/move/v2/*"), ("PATCH", "/move/v2/*")),
+    *(("POST", "/move/v2/providers"), ("POST", "/move/v2/plans"), ("POST", "/move/v2/token/revoke")),
+    *(("POST", f"/move/v2/plans/*/{verb}") for verb in ("prepare", "start", "suspend", "resume", "cancel")),
+    *(("POST", "/move/v2/plans/*/abort"), ("POST", "/move/v2/plans/*/workloads/*/action")),
+    *(("DELETE", "/api/*"), ("PUT", "/api/*"), ("PATCH", "/api/*"), ("POST", "/api/vcenter/*")),
+    ("POST", "/api/cis/tagging/tag-association*"),
+]
 
 
 def doctor(sim, **overrides) -> dict:
     options = sim.prism_options(max_retries=0, **overrides)
     return examine(PrismClient.from_options(options), options)
+
+
+def migration_options(sim, move_password=PASSWORD, vcenter_ca=True) -> tuple[dict, dict]:
+    """The doctor's Move and vCenter options for the simulator (the CLI's and the module's names)."""
+    move = {
+        **{"move_host": sim.host, "move_port": sim.move_port, "move_username": MOVE_USERNAME},
+        **{"move_password": move_password, "ca_path": str(sim.cert_path)},
+    }
+    vcenter = {
+        **{"vcenter_host": sim.host, "vcenter_port": sim.vcenter_port, "vcenter_username": VCENTER_USERNAME},
+        **{"vcenter_password": PASSWORD, "ca_path": str(sim.cert_path) if vcenter_ca else None},
+    }
+    return move, vcenter
+
+
+def migration_doctor(sim, **options) -> dict:
+    """The report's Move and vCenter checks, by name."""
+    prism = sim.prism_options(max_retries=0)
+    report = examine(PrismClient.from_options(prism), prism, *migration_options(sim, **options))
+    return {name: check for name, check in by_name(report).items() if check["flow"] == "migration"}
 
 
 def by_name(report: dict) -> dict:
@@ -56,15 +94,7 @@ def test_cli_prints_a_clean_report_against_the_demo_estate(sim):
     table = list(itertools.takewhile(bool, lines[3:]))  # the check lines, up to the blank line
     statuses = {line.split()[0] for line in table if not line.startswith(" ")}
     assert statuses <= {"ok", "skip"}, run.stdout
-    for check in (
-        "TLS",
-        "authentication",
-        "clock skew",
-        "vmm API version",
-        "VM ETag",
-        "Nutanix Move",
-        "vCenter",
-    ):
+    for check in ("TLS", "authentication", "clock skew", "vmm API version", "VM ETag", *MIGRATION_CHECKS):
         assert any(line.startswith("ok") and f" {check} " in line for line in table), (check, run.stdout)
     assert "0 fail" in lines[-1] and PASSWORD not in run.stdout + run.stderr
 
@@ -182,23 +212,78 @@ def test_validate_certs_off_is_a_warning(sim):
 
 
 def test_move_and_vcenter_failures_are_reported_for_the_migration_flow(sim):
-    options = sim.prism_options(max_retries=0)
-    report = examine(
-        PrismClient.from_options(options),
-        options,
-        {
-            **{"move_host": sim.host, "move_port": sim.move_port, "move_username": MOVE_USERNAME},
-            **{"move_password": "wrong", "ca_path": str(sim.cert_path)},
-        },
-        {
-            **{"vcenter_host": sim.host, "vcenter_port": sim.vcenter_port},
-            **{"vcenter_username": VCENTER_USERNAME, "vcenter_password": PASSWORD, "ca_path": None},
-        },
+    checks = migration_doctor(sim, move_password="wrong", vcenter_ca=False)
+    assert [c["status"] for c in checks.values()] == ["fail", "skip", "skip", "fail", "skip"], checks
+    assert "move_password" in checks["Nutanix Move login"]["fix"]
+    assert checks["Nutanix Move plan API"]["detail"] == "not tried: Nutanix Move login failed"
+    assert "VMWARE_CA_PATH" in checks["vCenter login"]["fix"]
+
+
+def test_move_and_vcenter_checks_count_the_demo_estate(sim):
+    """Move's source inventory read to its end in pages of 100, the plan API with no plans, and vCenter's
+    inventory with the VM-folder lookup."""
+    checks = migration_doctor(sim)
+    assert list(checks) == list(MIGRATION_CHECKS)
+    assert {c["status"] for c in checks.values()} == {"ok"}, checks
+    assert "Move 5.2.0 at" in checks["Nutanix Move login"]["detail"]
+    assert checks["Nutanix Move inventory"]["detail"] == (
+        "'vcenter-east': NumDiscoveredWorkloads 300, MetaData.Count 300, 300 VMs in 3 pages of 100"
     )
-    checks = by_name(report)
-    assert report["failed_checks"] == ["Nutanix Move", "vCenter"]
-    assert checks["Nutanix Move"]["flow"] == "migration" and "move_password" in checks["Nutanix Move"]["fix"]
-    assert "VMWARE_CA_PATH" in checks["vCenter"]["fix"]
+    assert checks["Nutanix Move plan API"]["detail"] == "POST plans/list answers; no plans to read"
+    assert f"session for '{VCENTER_USERNAME}'" in checks["vCenter login"]["detail"]
+    inventory = checks["vCenter inventory"]["detail"]
+    assert inventory.startswith("2 clusters (esx-prod-01, esx-dev-01), ") and inventory.endswith(", 300 VMs")
+    assert " tag categories, " in inventory and " VM folders" in inventory
+
+
+def create_plan(sim, name: str) -> str:
+    """A plan of one source VM, created and never started: the doctor only reads it."""
+    vm = sim.vcenter("GET", "/api/vcenter/vm").json()[0]["name"]
+    created = sim.move("POST", "/plans", json=plan_body(sim, name, [vm]))
+    assert created.status_code == 201, created.text
+    return created.json()["MetaData"]["UUID"]
+
+
+def move_plans(sim) -> list[dict]:
+    return sim.move("POST", "/plans/list", json={}).json()["Entities"]
+
+
+@pytest.mark.parametrize(
+    "plan, workloads, found",
+    [
+        ("full", "both", "MetaData, Spec, Status; workloads/list with Status.VMStatus and Entities"),
+        ("metadata", "status", "MetaData, Status; workloads/list with Status.VMStatus"),
+        ("metadata", "entities", "MetaData, Status; workloads/list with Entities"),
+    ],
+)
+def test_the_plan_api_check_reports_the_shapes_move_answers_in(sim, plan, workloads, found):
+    create_plan(sim, "doctor-shapes")
+    sim.control("POST", "move/shapes", {"plan": plan, "workloads": workloads})
+    plan_api = migration_doctor(sim)["Nutanix Move plan API"]
+    assert plan_api["status"] == "ok", plan_api
+    assert plan_api["detail"] == f"plans/list: 1; plan 'doctor-shapes': GET answers with {found} (VMs: 1)"
+
+
+def test_an_unknown_workload_shape_fails_the_plan_api_check_naming_the_keys(sim):
+    """A Move release answering plans/{uuid}/workloads/list in no shape day2ops reads fails before a wave
+    relies on it; and the doctor changes nothing in Move or vCenter meanwhile."""
+    uuid = create_plan(sim, "doctor-unknown-shape")
+    sim.control("POST", "move/shapes", {"workloads": "unknown"})
+    for method, path in MUTATIONS:
+        sim.control("POST", "faults", {"method": method, "path": path, "count": 100, "status": 418})
+    before = move_plans(sim), sim.control("GET", "move")["plans"]
+    checks = migration_doctor(sim)
+    plan_api = checks["Nutanix Move plan API"]
+    assert plan_api["status"] == "fail" and plan_api["flow"] == "migration"
+    assert plan_api["detail"].startswith(
+        "read the VMs of Move plan 'doctor-unknown-shape': Move answered in a shape day2ops does not know "
+        "(keys ['MetaData', 'VMs']; MetaData keys ['Count'])"
+    )
+    assert "appinfo" in plan_api["fix"]
+    assert [n for n, c in checks.items() if c["status"] != "ok"] == ["Nutanix Move plan API"]
+    assert sim.control("GET", "faults")["injected"] == 0  # no call that changes anything was sent
+    assert (move_plans(sim), sim.control("GET", "move")["plans"]) == before
+    assert move_plans(sim)[0]["MetaData"]["UUID"] == uuid
 
 
 def test_module_fails_on_a_failed_check_and_reports_it_either_way(sim, tmp_path):
@@ -219,5 +304,5 @@ def test_module_checks_move_and_vcenter_from_their_environment(sim, tmp_path):
     run = run_tasks(sim, tmp_path, [{"day2ops.ahv.doctor_info": {"move": {}, "vcenter": {}}}])
     assert run.rc == 0, run.output
     checks = by_name(run.results[0])
-    assert checks["Nutanix Move"]["status"] == checks["vCenter"]["status"] == "ok"
+    assert [checks[name]["status"] for name in MIGRATION_CHECKS] == ["ok"] * len(MIGRATION_CHECKS)
     assert PASSWORD not in run.output

@@ -1,5 +1,6 @@
 """The vCenter and Move modules as Ansible runs them, against the simulator's vCenter, Move and Prism
-Central: selection, idempotence, readiness, cutover to a VM that exists in Prism, injected trouble."""
+Central: selection, idempotence, guest preparation, readiness, paged inventory, cutover to a VM that
+exists in Prism, the answer shapes public clients read, lost answers, injected trouble."""
 
 from playbook import run_tasks
 from sim_process import PASSWORD
@@ -14,6 +15,13 @@ MAPPINGS = [
     {"source": "dvpg-app-101", "target": "vlan0-prod-ahv-01"},
     {"source": "dvpg-db-102", "target": "vlan0-prod-ahv-01"},
 ]
+# The simulator's guests take these accounts, with its password (backends.vcenter.GUEST_USERS).
+GUEST = {
+    "linux_username": "root",
+    "linux_password": PASSWORD,
+    "windows_username": "Administrator",
+    "windows_password": PASSWORD,
+}
 
 
 def plan_task(name: str, vms: list[str], state: str = "present", **extra) -> dict:
@@ -26,6 +34,7 @@ def plan_task(name: str, vms: list[str], state: str = "present", **extra) -> dic
             "network_mappings": MAPPINGS,
             "vms": vms,
             "state": state,
+            "guest_credentials": GUEST,
             **extra,
         }
     }
@@ -70,6 +79,16 @@ def test_vm_info_selects_by_tag_and_filter_with_move_ids(sim, tmp_path):
     )
     assert "no tag category 'Owner'" in bad_category["msg"] and "Department" in bad_category["msg"]
     assert "no cluster named 'esx-nowhere'" in bad_cluster["msg"]
+
+
+def test_vm_info_selects_by_vm_folder_not_a_same_named_host_or_datastore_folder(sim, tmp_path):
+    (selected,) = run_tasks(
+        sim, tmp_path, [{"day2ops.ahv.vcenter_vm_info": {"folders": ["Production"]}}]
+    ).results
+    folders = sim.vcenter("GET", "/api/vcenter/folder", params={"names": "Production"}).json()
+    (vm_folder,) = [f["folder"] for f in folders if f["type"] == "VIRTUAL_MACHINE"]
+    in_folder = sim.vcenter("GET", "/api/vcenter/vm", params={"folders": vm_folder}).json()
+    assert in_folder and selected["vm_ids"] == [v["vm"] for v in in_folder]
 
 
 def test_vcenter_power_four_steps(sim, tmp_path):
@@ -121,8 +140,10 @@ def test_plan_create_is_idempotent_and_start_fails_on_readiness_naming_vm_and_re
     )
     started, info = run.results
     assert started["failed"] and f"{no_tools}: VMware Tools are not installed" in started["msg"]
-    assert started["readiness"] == [
-        {"vm": no_tools, "check": "VMwareTools", "message": started["readiness"][0]["message"]}
+    assert [(r["vm"], r["check"]) for r in started["readiness"]] == [
+        (no_tools, "GuestPreparation"),
+        (no_tools, "GuestPreparation"),
+        (no_tools, "VMwareTools"),
     ]
     assert info["plans"][0]["StateString"] == "MigrationPlanStateUninitialized"
     bad = run_tasks(
@@ -254,3 +275,118 @@ def test_the_audit_record_keeps_the_migration_ids_and_no_password(sim, tmp_path)
     assert rows["cutover"].vm_ext_ids == [migration["target_vm_ext_id"]]
     assert rows["plan"].migration["plan_uuid"] == plan["plan_uuid"]
     assert PASSWORD.encode() not in database_bytes(db_path)
+
+
+def vm_after(sim, index: int) -> str:
+    """A VM Move takes, past the first `index` VMs of the estate: beyond a first inventory page."""
+    listed = sim.vcenter("GET", "/api/vcenter/vm").json()
+    clean = {"dvportgroup-34", "dvportgroup-35"}
+    for summary in listed[index:]:
+        info = sim.vcenter("GET", f"/api/vcenter/vm/{summary['vm']}").json()
+        nets = {n["backing"]["network"] for n in info["nics"].values()}
+        tools = sim.vcenter("GET", f"/api/vcenter/vm/{summary['vm']}/guest/identity").status_code == 200
+        if tools and nets <= clean and all(d["type"] == "SCSI" for d in info["disks"].values()):
+            return summary["name"]
+    raise AssertionError("no clean VM that late in the estate")
+
+
+def test_start_prepares_the_guests_with_their_credentials_and_never_shows_them(sim, tmp_path):
+    late = vm_after(sim, 250)
+    moref = vcenter_vm(sim, late)["vm"]
+    sim.control(
+        "POST", f"vcenter/vms/{moref}/guest-account", {"username": "svc-move", "password": "Gu3st!pw"}
+    )
+    own = [{"vm": late, "username": "svc-move", "password": "Gu3st!pw"}]
+    run = run_tasks(
+        sim,
+        tmp_path,
+        [
+            plan_task("wave-p0", [CLEAN[0]], "started", guest_credentials=None),
+            {"day2ops.ahv.move_plan_info": {"name": "wave-p0"}},
+            plan_task("wave-p1", [CLEAN[0], late], "started"),
+            plan_task("wave-p1", [CLEAN[0], late], "started", vm_guest_credentials=own),
+        ],
+        ignore_errors=True,
+    )
+    missing, absent, wrong, started = run.results
+    assert missing["failed"] and "guest_credentials is missing" in missing["msg"] and not missing["changed"]
+    assert "there is no such plan" in absent["msg"], "nothing is created before the credentials are checked"
+    assert wrong["failed"] and [(r["vm"], r["check"]) for r in wrong["readiness"]] == [
+        (late, "GuestPreparation"),
+        (late, "GuestPreparation"),
+    ]
+    assert f"Guest login failed for VM {late} as " in wrong["readiness"][0]["message"]
+    assert not started.get("failed") and started["changed"] and started["readiness"] == []
+    assert started["plan"]["StateString"] == "MigrationPlanStateInProgress"
+    assert "Gu3st!pw" not in run.output and PASSWORD not in run.output
+
+
+def test_a_vm_past_the_first_inventory_page_or_ineligible_is_planned(sim, tmp_path):
+    nvme = sim.vcenter("GET", "/api/vcenter/vm").json()[22]["name"]
+    late = vm_after(sim, 260)
+    run = run_tasks(
+        sim,
+        tmp_path,
+        [
+            {"day2ops.ahv.move_provider_info": {"name": "vcenter-east", "inventory": True}},
+            plan_task("wave-late", [late, nvme], "started"),
+        ],
+        ignore_errors=True,
+    )
+    inventory, started = run.results
+    assert len(inventory["workloads"]) == 300 and inventory["inventory_complete"]
+    assert started["failed"] and (nvme, "DiskType") in [(r["vm"], r["check"]) for r in started["readiness"]]
+    assert late not in [r["vm"] for r in started["readiness"]]
+
+
+def test_plans_read_in_every_shape_public_clients_read_and_an_unknown_one_fails(sim, tmp_path):
+    sim.control("POST", "move/shapes", {"plan": "metadata", "workloads": "entities"})
+    run = run_tasks(
+        sim,
+        tmp_path,
+        [
+            plan_task("wave-s", CLEAN[:1], "started"),
+            {"day2ops.ahv.move_plan_info": {"name": "wave-s"}},
+            {"day2ops.ahv.move_cutover": {"plan": "wave-s", "timeout": 60}},
+        ],
+    )
+    assert run.rc == 0, run.output
+    started, info, cut = run.results
+    assert started["workload_uuids"] == [info["plans"][0]["workloads"][0]["UUID"]]
+    assert info["plans"][0]["workloads"][0]["Name"] == CLEAN[0]
+    assert cut["migrations"][0]["state"] == "Completed" and cut["target_vm_ext_ids"]
+    sim.control("POST", "move/shapes", {"workloads": "unknown"})
+    (unknown,) = run_tasks(
+        sim, tmp_path / "unknown", [{"day2ops.ahv.move_plan_info": {"name": "wave-s"}}], ignore_errors=True
+    ).results
+    assert unknown["failed"] and not unknown["changed"]
+    assert "a shape day2ops does not know (keys ['MetaData', 'VMs']" in unknown["msg"]
+
+
+def test_a_mutation_whose_answer_is_lost_is_read_back_not_sent_twice(sim, tmp_path):
+    """Move and vCenter replay no request ids: a create, a cutover or a power-on answered by a gateway's
+    504 after it acted would act twice, or fail on its own effect, if simply sent again."""
+    for path in ("/move/v2/plans", "/move/v2/plans/*/start", "/move/v2/plans/*/workloads/*/action"):
+        sim.control("POST", "faults", {"path": path, "method": "POST", "status": 504, "after_handler": True})
+    sim.control(
+        "POST",
+        "faults",
+        {"path": "/api/vcenter/vm/*/power", "method": "POST", "status": 504, "after_handler": True},
+    )
+    run = run_tasks(
+        sim,
+        tmp_path,
+        [
+            plan_task("wave-lost", CLEAN[1:2], "started"),
+            {"day2ops.ahv.move_cutover": {"plan": "wave-lost", "timeout": 60}},
+            {"day2ops.ahv.vcenter_vm_power": {"name": CLEAN[1], "state": "powered_on"}},
+        ],
+    )
+    assert run.rc == 0, run.output
+    started, cut, power = run.results
+    assert started["changed"] and started["plan"]["StateString"] == "MigrationPlanStateInProgress"
+    assert cut["changed"] and cut["migrations"][0]["state"] == "Completed"
+    assert power["changed"] and vcenter_vm(sim, CLEAN[1])["power_state"] == "POWERED_ON"
+    assert sim.control("GET", "faults")["injected"] == 4
+    plans = sim.move("POST", "/plans/list", json={}).json()["Entities"]
+    assert [p["MetaData"]["Name"] for p in plans].count("wave-lost") == 1

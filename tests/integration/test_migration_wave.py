@@ -1,6 +1,6 @@
 """playbooks/migration_wave.yml as an operator runs it, against the simulator's vCenter, Move and Prism
-Central: readiness, dependency order, the reconfigure step over real SSH, per-VM rollback, a paused wave,
-and a rerun that skips what migrated."""
+Central: guest preparation with the wave's accounts, readiness, dependency order, the reconfigure step
+over real SSH, per-VM rollback, a paused wave, and a rerun that skips what migrated."""
 
 import json
 from pathlib import Path
@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from playbook import run_playbook
 from safe_patch_lab import lab_host_vars
+from sim_process import PASSWORD
 from test_migration_modules import vcenter_vm
 from test_modules import category_pairs
 
@@ -27,7 +28,13 @@ DEFAULTS = {
     "target_cluster": "prod-ahv-01",
     "network_mappings": MAPPINGS,
     "approvers": ["alex"],
+    # The simulator's guests take root and Administrator with its password (backends.vcenter.GUEST_USERS).
+    "guest_credentials": {
+        "linux": {"username": "root", "password_env": "MIGRATION_GUEST_LINUX_PASSWORD"},
+        "windows": {"username": "Administrator", "password_env": "MIGRATION_GUEST_WINDOWS_PASSWORD"},
+    },
 }
+GUEST_PASSWORDS = {"MIGRATION_GUEST_LINUX_PASSWORD": PASSWORD, "MIGRATION_GUEST_WINDOWS_PASSWORD": PASSWORD}
 
 
 def wave_file(tmp_path: Path, name: str, groups: list[dict], **settings) -> Path:
@@ -41,7 +48,7 @@ def wave_file(tmp_path: Path, name: str, groups: list[dict], **settings) -> Path
     return path
 
 
-def run_wave(sim, sshd, tmp_path: Path, run: str, waves: Path, name: str, **extra):
+def run_wave(sim, sshd, tmp_path: Path, run: str, waves: Path, name: str, env=None, **extra):
     """One run of the playbook; returns it with the wave's journal lines and this run's report."""
     markers = tmp_path / "markers"
     markers.mkdir(exist_ok=True)
@@ -62,7 +69,12 @@ def run_wave(sim, sshd, tmp_path: Path, run: str, waves: Path, name: str, **extr
             "migration_wave_run_id": run,
             **extra,
         },
-        env={"DAY2OPS_STATE_DIR": str(tmp_path / "state"), "DAY2OPS_OPERATOR": "olivia"},
+        env={
+            "DAY2OPS_STATE_DIR": str(tmp_path / "state"),
+            "DAY2OPS_OPERATOR": "olivia",
+            **GUEST_PASSWORDS,
+            **(env or {}),
+        },
     )
     journal_path = tmp_path / "state" / "migration" / f"{name}.jsonl"
     lines = (
@@ -263,3 +275,36 @@ def test_a_wrong_wave_file_or_window_stops_before_anything_happens(sim, sshd, tm
     assert run.rc != 0 and lines == []
     assert "Wave wave-d may run from 2020-01-01T00:00:00+00:00 to 2020-01-02T00:00:00+00:00" in run.output
     assert sim.move("POST", "/plans/list", json={}).json()["Entities"] in ([], None)
+
+
+def test_guests_are_prepared_with_the_wave_and_group_accounts_and_an_unprepared_vm_is_left_out(
+    sim, sshd, tmp_path
+):
+    own, unnamed, common = "fin-fileshare-tst-003", "eng-build-tst-005", "eng-tickets-stg-007"
+    for name in (own, unnamed):
+        sim.control(
+            "POST",
+            f"vcenter/vms/{vcenter_vm(sim, name)['vm']}/guest-account",
+            {"username": "svc-move", "password": "Gu3st!pw"},
+        )
+    account = {"username": "svc-move", "password_env": "MIGRATION_GUEST_SVC_PASSWORD"}
+    waves = wave_file(
+        tmp_path,
+        "wave-e",
+        [{"name": "all", "vms": [own, unnamed, common], "guest_credentials": {"vms": {own: account}}}],
+    )
+    run, lines, report = run_wave(sim, sshd, tmp_path, "run0", waves, "wave-e")
+    assert run.rc != 0 and lines == [], "a password the wave names must be set before anything happens"
+    assert (
+        "The wave file names MIGRATION_GUEST_SVC_PASSWORD for a guest password, and it is not set"
+        in run.output
+    )
+
+    run, lines, report = run_wave(
+        sim, sshd, tmp_path, "run1", waves, "wave-e", env={"MIGRATION_GUEST_SVC_PASSWORD": "Gu3st!pw"}
+    )
+    assert sorted(report["migrated"]) == sorted([own, common]), run.output
+    not_ready = next(line for line in lines if line["event"] == "not_ready")
+    assert not_ready["vm_name"] == unnamed
+    assert f"Guest preparation of VM {unnamed} is not done: Guest login failed" in not_ready["reason"]
+    assert "Gu3st!pw" not in run.output and PASSWORD not in run.output

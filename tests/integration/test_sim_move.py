@@ -1,5 +1,6 @@
-"""The Move simulator over HTTP: login and tokens, providers and inventory, plans and their actions,
-readiness, per-VM states in time, cutover and what it does to vCenter and Prism Central."""
+"""The Move simulator over HTTP: login and tokens, providers and inventory (paged, ShowVMs), plans
+and their actions, guest preparation, readiness, per-VM states in time, cutover and what it does to
+vCenter and Prism Central, and the answer shapes clients read."""
 
 import time
 
@@ -14,12 +15,37 @@ def providers(sim) -> tuple[dict, dict]:
     return source, target
 
 
+GUEST_CREDENTIALS = {
+    "LinuxUserName": "root",
+    "LinuxPassword": PASSWORD,
+    "WindowsUserName": "Administrator",
+    "WindowsPassword": PASSWORD,
+}
+
+
 def source_vms(sim, names: list[str]) -> list[dict]:
-    inventory = sim.move(
-        "POST", f"/providers/{providers(sim)[0]['MetaData']['UUID']}/workloads/list", json={}
-    )
-    by_name = {e["VMName"]: e for e in inventory.json()["Entities"]}
-    return [by_name[n] for n in names]
+    source = providers(sim)[0]["MetaData"]["UUID"]
+    out = []
+    for name in names:
+        found = sim.move(
+            "POST", f"/providers/{source}/workloads/list", json={"ShowVMs": "all", "Query": name}
+        ).json()["Entities"]
+        out.append(next(e for e in found if e["VMName"] == name))
+    return out
+
+
+def prepare(sim, plan: str, credentials=None, vms=()) -> dict:
+    """Guest preparation, sent again while Move installs, as the Calm tasks do; its Result."""
+    body = {"Spec": {"CommonCredentials": credentials or GUEST_CREDENTIALS, "Region": "", "VMs": list(vms)}}
+    deadline = time.monotonic() + 20
+    while True:
+        answer = sim.move("POST", f"/plans/{plan}/prepare", json=body)
+        assert answer.status_code == 200, answer.text
+        result = answer.json()["Status"]["Result"]
+        if not result["InstallationInProgress"]:
+            return result
+        assert time.monotonic() < deadline, result
+        time.sleep(0.1)
 
 
 def clean_vms(sim, count: int) -> list[dict]:
@@ -144,9 +170,19 @@ def test_readiness_names_each_vm_and_its_reason(sim):
     created = sim.move("POST", "/plans", json=plan_body(sim, "wave-readiness", [*names, ok]))
     assert created.status_code == 201, created.text
     plan = created.json()["MetaData"]["UUID"]
+    unprepared = sim.move("POST", f"/plans/{plan}/readiness").json()["Status"]["VMChecksResult"]["Failed"]
+    assert {f["VMName"] for f in unprepared if f["CheckType"] == "GuestPreparation"} == {*names, ok}
+    prepared = prepare(sim, plan)
+    assert [f["VMName"] for f in prepared["Failed"]] == [names[0]]
+    assert "VMware Tools is not running" in prepared["Failed"][0]["Message"]
     result = sim.move("POST", f"/plans/{plan}/readiness").json()["Status"]
-    failed = {f["VMName"]: f["CheckType"] for f in result["VMChecksResult"]["Failed"]}
-    assert failed == {names[0]: "VMwareTools", names[1]: "NetworkMapping", names[2]: "DiskType"}
+    failed = {(f["VMName"], f["CheckType"]) for f in result["VMChecksResult"]["Failed"]}
+    assert failed == {
+        (names[0], "VMwareTools"),
+        (names[0], "GuestPreparation"),
+        (names[1], "NetworkMapping"),
+        (names[2], "DiskType"),
+    }
     assert [p["VMName"] for p in result["VMChecksResult"]["Passed"]] == [ok]
     # Starting seeds the clean VM and fails the others with their reason.
     assert sim.move("POST", f"/plans/{plan}/start").status_code == 202
@@ -166,8 +202,10 @@ def test_a_plan_from_seeding_to_cutover_powers_off_the_source_and_makes_the_ahv_
     assert again.status_code == 409
     got = sim.move("GET", f"/plans/{uuid}").json()["MetaData"]
     assert got["StateString"] == "MigrationPlanStateUninitialized" and "START" in got["Actions"]
+    prepare(sim, uuid)
     assert sim.move("POST", f"/plans/{uuid}/start", json={"Spec": {"Time": 120}}).status_code == 202
     assert sim.move("POST", f"/plans/{uuid}/start").status_code == 409
+    assert sim.move("POST", f"/plans/{uuid}/prepare", json={"Spec": {}}).status_code == 409
     workload = source_vms(sim, [vm[0]["name"]])[0]["VMUuid"]
     seeding = sim.move("POST", f"/plans/{uuid}/workloads/list").json()
     assert seeding["Status"]["VMStatus"][0]["StateString"] == "DataSeeding"
@@ -204,6 +242,7 @@ def test_suspend_is_state_5_paused_and_resume_and_cancel(sim):
         "UUID"
     ]
     sim.control("POST", "move/timing", {"seeding_seconds": 30})
+    prepare(sim, uuid)
     sim.move("POST", f"/plans/{uuid}/start")
     assert sim.move("POST", f"/plans/{uuid}/suspend").status_code == 200
     paused = sim.move("GET", f"/plans/{uuid}").json()["MetaData"]
@@ -226,6 +265,7 @@ def test_injected_cutover_failure_and_stuck_seeding(sim):
     uuid = sim.move("POST", "/plans", json=plan_body(sim, "wave-trouble", [v["name"] for v in vm])).json()[
         "MetaData"
     ]["UUID"]
+    prepare(sim, uuid)
     sim.move("POST", f"/plans/{uuid}/start")
     stuck, other = (source_vms(sim, [v["name"]])[0]["VMUuid"] for v in vm)
     wait_vm_state(sim, uuid, other, "ReadyToCutover")
@@ -247,3 +287,61 @@ def test_unserved_paths_and_move_faults(sim):
         and throttled.headers["Retry-After"] == "2"
         and throttled.json()["Message"]
     )
+
+
+def test_guest_preparation_takes_each_guests_credentials_and_readiness_names_the_unprepared(sim):
+    vm = clean_vms(sim, 3)
+    families = {v["name"]: sim.vcenter("GET", f"/api/vcenter/vm/{v['vm']}").json()["guest_OS"] for v in vm}
+    uuid = sim.move("POST", "/plans", json=plan_body(sim, "wave-prep", list(families))).json()["MetaData"][
+        "UUID"
+    ]
+    own, *others = vm
+    sim.control(
+        "POST", f"vcenter/vms/{own['vm']}/guest-account", {"username": "svc-move", "password": "s3cret"}
+    )
+    wrong = prepare(sim, uuid, {**GUEST_CREDENTIALS, "LinuxPassword": "nope", "WindowsPassword": "nope"})
+    assert {f["VMName"] for f in wrong["Failed"]} == set(families) and wrong["Passed"] is None
+    assert all("Guest login failed" in f["Message"] for f in wrong["Failed"])
+    readiness = sim.move("POST", f"/plans/{uuid}/readiness").json()["Status"]["VMChecksResult"]["Failed"]
+    assert {f["VMName"] for f in readiness if f["CheckType"] == "GuestPreparation"} == set(families)
+    # Sent again with the right accounts, the per-VM one for the VM with its own: every guest passes.
+    mine = {"UUID": source_vms(sim, [own["name"]])[0]["VMUuid"], "UserName": "svc-move", "Password": "s3cret"}
+    right = prepare(sim, uuid, vms=[{**mine, "GuestPrepMode": "auto"}])
+    assert right["Failed"] is None and {p["VMName"] for p in right["Passed"]} == set(families)
+    assert sim.move("POST", f"/plans/{uuid}/readiness").json()["Status"]["VMChecksResult"]["Failed"] is None
+    assert "s3cret" not in sim.move("GET", f"/plans/{uuid}").text and others
+
+
+def test_inventory_pages_of_100_and_show_vms(sim):
+    source = providers(sim)[0]["MetaData"]["UUID"]
+
+    def page(**body):
+        return sim.move("POST", f"/providers/{source}/workloads/list", json=body).json()
+
+    eligible = page()
+    every = page(ShowVMs="all", Limit=500)
+    assert len(every["Entities"]) == 100 and every["MetaData"]["Count"] == 300
+    assert eligible["MetaData"]["Count"] < 300, "NVMe VMs are not eligible and left out by default"
+    assert page(ShowVMs="ineligiblevms")["MetaData"]["Count"] == 300 - eligible["MetaData"]["Count"]
+    seen = []
+    for offset in (0, 100, 200, 300):
+        seen += [e["VMUuid"] for e in page(ShowVMs="all", SortBy="VMName", AfterOffset=offset)["Entities"]]
+    assert len(seen) == len(set(seen)) == 300
+    assert (
+        sim.move("POST", f"/providers/{source}/workloads/list", json={"ShowVMs": "some"}).status_code == 400
+    )
+
+
+def test_answer_shapes_clients_have_read(sim):
+    vm = clean_vms(sim, 1)
+    uuid = sim.move("POST", "/plans", json=plan_body(sim, "wave-shapes", [vm[0]["name"]])).json()["MetaData"][
+        "UUID"
+    ]
+    both = sim.move("POST", f"/plans/{uuid}/workloads/list").json()
+    assert both["Status"]["VMStatus"][0] == both["Entities"][0]["MetaData"]
+    sim.control("POST", "move/shapes", {"workloads": "entities", "plan": "metadata"})
+    entities = sim.move("POST", f"/plans/{uuid}/workloads/list").json()
+    assert "Status" not in entities and entities["Entities"][0]["MetaData"]["Name"] == vm[0]["name"]
+    assert "Spec" not in sim.move("GET", f"/plans/{uuid}").json()
+    sim.control("POST", "move/shapes", {"workloads": "unknown"})
+    assert set(sim.move("POST", f"/plans/{uuid}/workloads/list").json()) == {"MetaData", "VMs"}

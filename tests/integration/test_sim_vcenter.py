@@ -53,6 +53,21 @@ def test_filters_and_within_a_parameter_or_across(sim):
     assert bad_state.status_code == 400
 
 
+def test_folders_share_names_across_types_and_filter_by_type(sim):
+    production = sim.vcenter("GET", "/api/vcenter/folder", params={"names": "Production"}).json()
+    assert [f["type"] for f in production] == ["HOST", "VIRTUAL_MACHINE", "DATASTORE"]
+    vm_folder = sim.vcenter(
+        "GET", "/api/vcenter/folder", params={"names": "Production", "type": "VIRTUAL_MACHINE"}
+    ).json()
+    assert vm_folder == [{"folder": "group-v45", "name": "Production", "type": "VIRTUAL_MACHINE"}]
+    by_id = sim.vcenter(
+        "GET", "/api/vcenter/folder", params=[("folders", "group-v46"), ("folders", "group-h47")]
+    )
+    assert [f["name"] for f in by_id.json()] == ["Production", "NonProduction"]
+    bad_type = sim.vcenter("GET", "/api/vcenter/folder", params={"type": "VM"})
+    assert bad_type.status_code == 400 and bad_type.json()["error_type"] == "INVALID_ARGUMENT"
+
+
 def test_vm_detail_identity_and_unknown_ids(sim):
     first = sim.vcenter("GET", "/api/vcenter/vm", params={"power_states": "POWERED_ON"}).json()[0]
     info = sim.vcenter("GET", f"/api/vcenter/vm/{first['vm']}").json()
@@ -142,3 +157,16 @@ def test_unserved_operations_say_so_and_faults_apply(sim):
     assert hit.status_code == 503 and hit.headers["Retry-After"] == "1"
     assert hit.json()["error_type"] == "SERVICE_UNAVAILABLE"
     assert sim.vcenter("GET", "/api/vcenter/vm").status_code == 200
+
+
+def test_coverage_lists_the_move_and_vcenter_markers_with_what_is_served(sim):
+    coverage = sim.control("GET", "coverage")
+    markers = coverage["move"] + coverage["vcenter"]
+    folder = next(m for m in coverage["vcenter"] if m.get("path") == "/api/vcenter/folder")
+    assert folder["served"] and folder["conf"] == "L" and folder["section"] == "B2"
+    prepare = next(m for m in coverage["move"] if m.get("path") == "/move/v2/plans/{uuid}/prepare")
+    assert prepare["method"] == "POST" and prepare["conf"] == "C" and prepare["sources"] == ["S2", "S3"]
+    behaviours = {m["behaviour"]: m["conf"] for m in markers if "behaviour" in m}
+    assert behaviours["token_ttl_900s"] == "R" and behaviours["list_cap_4000"] == "C"
+    # A marker left behind by a route that went away would say so here.
+    assert all(m["served"] for m in markers if "method" in m)

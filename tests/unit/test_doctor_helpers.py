@@ -1,15 +1,23 @@
 """The doctor's pure parts: clock skew from a Date header, the task id form, the version probe an older
-Prism Central needs (it does not answer OPTIONS .../unversioned/info), and the one-screen text."""
+Prism Central needs (it does not answer OPTIONS .../unversioned/info), the one-screen text, and the Move
+and vCenter answers the simulator does not give: a Move that will not page, a vCenter past its list cap."""
 
 from dataclasses import dataclass
 
 import pytest
 from ansible_collections.day2ops.ahv.plugins.module_utils._doctor import (
+    _move_inventory,
+    _vcenter_inventory,
     clock_skew,
+    inventory_line,
+    is_source,
     served_version,
     skew_check,
     task_id_form,
+    workload_shapes,
 )
+from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
+from ansible_collections.day2ops.ahv.plugins.module_utils._move import MoveClient
 from day2ops_cli.doctor import render
 
 
@@ -102,3 +110,90 @@ def test_render_puts_the_fix_under_failures_and_warnings_only():
     assert lines[6].startswith("WARN") and lines[7].strip() == "fix: sync NTP"
     assert "never shown" not in text
     assert lines[-2:] == ["1 ok, 1 warn, 1 fail, 1 skip", "failed: recovery points"]
+
+
+def test_inventory_line_counts_pages_of_100():
+    assert inventory_line("vc", 300, 300, 300) == (
+        "'vc': NumDiscoveredWorkloads 300, MetaData.Count 300, 300 VMs in 3 pages of 100"
+    )
+    assert inventory_line("vc", None, 301, 301) == "'vc': MetaData.Count 301, 301 VMs in 4 pages of 100"
+    assert inventory_line("vc", None, 0, 0) == "'vc': MetaData.Count 0, 0 VMs in 1 page of 100"
+
+
+def test_a_source_provider_is_known_by_its_esx_access_or_role_1():
+    assert is_source({"Spec": {"ESXAccessInfo": {}, "Type": "VMWARE_ESXI_VCENTER"}})
+    assert is_source({"Spec": {"Role": 1}})
+    assert not is_source({"Spec": {"AOSAccessInfo": {}, "Role": 2}})
+
+
+@pytest.mark.parametrize(
+    "answer, shapes",
+    [
+        ({"Status": {"VMStatus": []}, "Entities": []}, ["Status.VMStatus", "Entities"]),
+        ({"Status": {"Actions": [], "VMStatus": []}}, ["Status.VMStatus"]),
+        ({"Entities": [], "MetaData": {"Count": 0}}, ["Entities"]),
+        ({"VMs": [], "Status": {"Actions": []}}, []),
+        ([], []),
+    ],
+)
+def test_workload_shapes(answer, shapes):
+    assert workload_shapes(answer) == shapes
+
+
+class NonPagingMove(MoveClient):
+    """A Move that answers the first page whatever AfterOffset says, while counting 300 VMs."""
+
+    def __init__(self):
+        super().__init__(None, "nutanix", "secret")
+
+    def providers(self):
+        return [
+            {"MetaData": {"UUID": "p1", "NumDiscoveredWorkloads": 300}, "Spec": {"Name": "vc", "Role": 1}},
+            {"MetaData": {"UUID": "p2"}, "Spec": {"Name": "pc", "AOSAccessInfo": {}, "Role": 2}},
+        ]
+
+    def inventory_page(self, provider_uuid, offset=0, query=None, refresh=False):
+        assert provider_uuid == "p1"  # the target is not a source
+        vms = [{"VMName": f"vm-{n:03d}", "VMUuid": f"u{n}"} for n in range(100)]
+        return {"Entities": vms, "MetaData": {"Count": 300}}
+
+
+def test_a_move_that_will_not_page_warns_that_vms_are_looked_up_by_name():
+    status, detail, fix = _move_inventory(NonPagingMove())
+    assert status == "warn"
+    assert detail.startswith(
+        "'vc': NumDiscoveredWorkloads 300, MetaData.Count 300, 100 VMs in 1 page of 100; Move would not page"
+    )
+    assert "looks VMs up by name" in detail and "VMs past page 1 are found that way" in detail
+    assert "query" in fix
+
+
+class CappedVCenter:
+    """A vCenter with more VMs than one list returns."""
+
+    answers = {
+        "/api/vcenter/cluster": [{"cluster": "domain-c8", "name": "big"}],
+        "/api/cis/tagging/category": ["urn:cat:1"],
+        "/api/vcenter/folder": [{"folder": "group-v4", "name": "vms", "type": "VIRTUAL_MACHINE"}],
+    }
+
+    def __init__(self, error_type):
+        self.error_type = error_type
+
+    def call(self, method, path, action, params=None):
+        assert method == "GET"
+        return self.answers[path]
+
+    def list_vms(self):
+        raise ApiError("list vCenter VMs", "too many", status=400, code=self.error_type)
+
+
+def test_a_vcenter_past_its_list_cap_warns_to_select_waves_by_cluster_folder_or_tag():
+    status, detail, fix = _vcenter_inventory(CappedVCenter("UNABLE_TO_ALLOCATE_RESOURCE"))
+    assert status == "warn" and detail == (
+        "1 clusters (big), 1 tag categories, 1 VM folders; "
+        "more VMs than one list returns (400 UNABLE_TO_ALLOCATE_RESOURCE)"
+    )
+    assert "cluster, folder or tag" in fix
+    with pytest.raises(ApiError):  # any other refusal fails the check as the error it is
+        _vcenter_inventory(CappedVCenter("INVALID_ARGUMENT"))

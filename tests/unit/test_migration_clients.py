@@ -1,9 +1,15 @@
 """The vCenter and Move clients against the simulator process: re-login when a token or session
-expires, the shared transport's retries, and errors that name the call and the API's own reason."""
+expires, the shared transport's retries, a mutation resent only after reading back that it did not
+act, every answer shape public Move clients read, and errors that name the call and the API's reason."""
 
 import pytest
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
-from ansible_collections.day2ops.ahv.plugins.module_utils._move import MoveClient, target_ext_id
+from ansible_collections.day2ops.ahv.plugins.module_utils._move import (
+    MoveClient,
+    target_ext_id,
+    vm_failure,
+    workload_statuses,
+)
 from ansible_collections.day2ops.ahv.plugins.module_utils._vcenter import VCenterClient
 from sim_process import MOVE_USERNAME, PASSWORD, VCENTER_USERNAME
 
@@ -83,3 +89,70 @@ def test_the_target_vm_comes_from_the_console_link():
     link = "https://pc:9440/vnc/vm/0b6f3c52-1d7e-4a55-8f0e-6a2d9c1e7b34/proxy"
     assert target_ext_id({"VmConsoleLink": link}) == "0b6f3c52-1d7e-4a55-8f0e-6a2d9c1e7b34"
     assert target_ext_id({"StateString": "DataSeeding"}) is None
+
+
+def test_workload_statuses_read_both_known_shapes_and_fail_naming_any_other():
+    flat = {"UUID": "50a", "Name": "db-1", "StateString": "ReadyToCutover", "Actions": ["cutover"]}
+    from_status = workload_statuses({"Status": {"VMStatus": [flat]}}, "read")
+    from_entities = workload_statuses(
+        {"Entities": [{"MetaData": {**flat, "UUID": None, "VMUuid": "50a"}}]}, "read"
+    )
+    assert from_status[0]["Actions"] == from_entities[0]["Actions"] == ["CUTOVER"]
+    assert from_entities[0]["UUID"] == "50a" and from_entities[0]["Name"] == "db-1"
+    assert workload_statuses({"Status": {"VMStatus": None}}, "read") == []
+    with pytest.raises(ApiError) as unknown:
+        workload_statuses({"MetaData": {"Count": 1}, "VMs": [flat]}, "read the VMs of Move plan 'w'")
+    assert "a shape day2ops does not know (keys ['MetaData', 'VMs']; MetaData keys ['Count'])" in str(
+        unknown.value
+    )
+    with pytest.raises(ApiError) as no_uuid:
+        workload_statuses({"Entities": [{"MetaData": {"Name": "db-1"}}]}, "read")
+    assert "without its UUID" in str(no_uuid.value)
+
+
+@pytest.mark.parametrize(
+    ("state", "outcome"),
+    [
+        ("Failed", "failed"),
+        ("MigrationFailed", "failed"),
+        ("CutoverError", "failed"),
+        ("Cancelled", "cancelled"),
+        ("Aborted", "cancelled"),
+        ("DataSeeding", None),
+        ("ReadyToCutover", None),
+        (None, None),
+    ],
+)
+def test_a_failed_or_cancelled_vm_is_read_from_any_state_that_says_so(state, outcome):
+    assert vm_failure({"StateString": state}) == outcome
+
+
+def test_a_move_mutation_is_read_back_before_it_is_sent_again(sim):
+    client = move(sim)
+    source, target = (p["Spec"] for p in client.providers())
+    cluster = target["AOSProperties"]["Clusters"][0]
+    vm = client.source_inventory(source["UUID"], query="fin-fileshare-tst-003")[0][0]
+    spec = {
+        "Name": "lost-answer",
+        "SourceInfo": {"ProviderUUID": source["UUID"]},
+        "TargetInfo": {
+            "ProviderUUID": target["UUID"],
+            "AOSProviderAttrs": {
+                "ClusterUUID": cluster["UUID"],
+                "ContainerUUID": cluster["Containers"][0]["UUID"],
+            },
+        },
+        "NetworkMappings": [
+            {"SourceNetworkID": n["ID"], "TargetNetworkID": cluster["Networks"][0]["UUID"]}
+            for n in vm["Networks"]
+        ],
+        "Workload": {"Type": "VM", "VMs": [{"VMReference": {"UUID": vm["VMUuid"]}}]},
+    }
+    # The first 503 came before Move acted, the 504 after: one is sent again, the other read back.
+    sim.control("POST", "faults", {"path": "/move/v2/plans", "method": "POST", "status": 503})
+    sim.control(
+        "POST", "faults", {"path": "/move/v2/plans", "method": "POST", "status": 504, "after_handler": True}
+    )
+    uuid = client.create_plan(spec)
+    assert [p["MetaData"]["UUID"] for p in client.plans() if p["MetaData"]["Name"] == "lost-answer"] == [uuid]
+    assert sim.control("GET", "faults")["injected"] == 2

@@ -5,7 +5,16 @@ import copy
 import datetime
 
 import pytest
-from ansible_collections.day2ops.ahv.plugins.module_utils._waves import WaveError, in_window, parse, progress
+from ansible_collections.day2ops.ahv.plugins.module_utils._waves import (
+    WaveError,
+    guest_account,
+    in_window,
+    parse,
+    password_envs,
+    progress,
+)
+
+LINUX = {"username": "root", "password_env": "MIGRATION_GUEST_LINUX_PASSWORD"}
 
 GOOD = {
     "version": 1,
@@ -15,6 +24,7 @@ GOOD = {
         "target_cluster": "prod-ahv-01",
         "network_mappings": [{"source": "dvpg-app-101", "target": "vlan0"}],
         "approvers": ["alex"],
+        "guest_credentials": {"linux": LINUX},
     },
     "waves": [
         {
@@ -60,7 +70,9 @@ def test_a_good_wave_gets_defaults_and_groups_in_dependency_order():
         "tags": {},
         "depends_on": ["db"],
         "categories": {"AppTier": "App"},
+        "guest_credentials": {},
     }
+    assert wave["guest_prep_mode"] == "auto" and wave["guest_credentials"] == {"linux": LINUX}
     assert wave["window"] == {"start": "2026-12-05T22:00:00+01:00", "end": "2026-12-06T04:00:00+01:00"}
 
 
@@ -116,6 +128,60 @@ def test_every_mistake_is_reported_at_once_with_its_path_and_fix():
 )
 def test_one_mistake_each(wave, fragment):
     assert any(fragment in f for f in mistakes(changed(**wave))), mistakes(changed(**wave))
+
+
+def test_guest_credentials_name_accounts_and_password_variables_never_passwords():
+    db = {
+        "windows": {"username": "Administrator", "password_env": "MIGRATION_GUEST_DB_WIN"},
+        "vms": {"db-1": {"username": "oracle", "password_env": "MIGRATION_GUEST_DB_1"}},
+    }
+    wave = parse(changed(groups=[{"name": "db", "vms": ["db-1", "db-2"], "guest_credentials": db}]), "fin")
+    (group,) = wave["groups"]
+    assert guest_account(group["guest_credentials"], "db-1", "RHEL_8_64")["username"] == "oracle"
+    assert (
+        guest_account(group["guest_credentials"], "db-2", "WINDOWS_9_SERVER_64")["username"]
+        == "Administrator"
+    )
+    assert guest_account(group["guest_credentials"], "db-2", "RHEL_8_64") is None, "the wave's linux account"
+    assert password_envs(wave) == [
+        "MIGRATION_GUEST_DB_1",
+        "MIGRATION_GUEST_DB_WIN",
+        "MIGRATION_GUEST_LINUX_PASSWORD",
+    ]
+    found = mistakes(
+        changed(
+            guest_credentials={"linux": {"username": "root", "password": "hunter2"}, "mac": {}},
+            groups=[
+                {
+                    "name": "a",
+                    "vms": ["x"],
+                    "guest_credentials": {"linux": {"username": "", "password_env": "HOME"}},
+                }
+            ],
+        )
+    )
+    assert found == [
+        "waves[0].guest_credentials.mac: unknown key; use one of linux, windows",
+        "waves[0].guest_credentials.linux: must be {username: <guest account>, "
+        "password_env: MIGRATION_GUEST_<NAME>}",
+        "waves[0].groups[0].guest_credentials.linux.username: must be the guest account's name",
+        "waves[0].groups[0].guest_credentials.linux.password_env: 'HOME' is not a variable named "
+        "MIGRATION_GUEST_<NAME> (capitals, digits, _) holding the password",
+    ]
+
+
+def test_automatic_guest_preparation_needs_accounts_unless_every_group_has_its_own():
+    document = copy.deepcopy(GOOD)
+    del document["defaults"]["guest_credentials"]
+    assert mistakes(document)[0].startswith(
+        "waves[0].guest_credentials: missing, and groups web, db, app set none; Move logs in to the guests"
+    )
+    document["waves"][0]["guest_prep_mode"] = "manual"
+    assert parse(document, "fin")["guest_prep_mode"] == "manual"
+    document["waves"][0].update(
+        guest_prep_mode="auto", groups=[{"name": "a", "vms": ["x"], "guest_credentials": {"linux": LINUX}}]
+    )
+    assert parse(document, "fin")["groups"][0]["guest_credentials"] == {"linux": LINUX}
 
 
 def test_a_cycle_names_its_groups():

@@ -1,6 +1,9 @@
 """Nutanix Move (REST v2): providers, migration plans and per-VM workloads, driven by the clock.
 
-A started plan seeds each VM (DataSeeding) for `timing.seeding_seconds`, then offers CUTOVER
+Before a plan starts, its guests are prepared (`POST /plans/{uuid}/prepare` with their credentials,
+re-sent until each VM is Passed or Failed; `timing.prepare_seconds` of installing in between): a VM
+in automatic guest preparation that is not prepared fails readiness and is failed at start, with
+the reason. A started plan seeds each VM (DataSeeding) for `timing.seeding_seconds`, then offers CUTOVER
 (ReadyToCutover). A cutover shuts the source VM down in vCenter at once, and after
 `timing.cutover_seconds` the VM exists on the AHV cluster in Prism Central and the workload is
 Completed, its VmConsoleLink carrying the new VM's extId. What no source confirms (the numeric
@@ -53,6 +56,21 @@ VM_STATES = {
 }
 VM_DONE = ("Completed", "Failed", "Cancelled")
 GIB = 1024**3
+# The largest inventory page [L: one source]; the same cap without a Limit is the strict choice [R].
+PAGE_LIMIT = 100
+# What each ShowVMs value lists [C for "all", L for the others]. Which VMs Move deems ineligible is
+# not documented [R]: here those on an NVMe controller, which Move cannot migrate. Move's default
+# when ShowVMs is absent is not documented either [R]: the strict choice, eligible ones only.
+SHOW_VMS = {
+    "all": lambda vm: True,
+    "eligiblevms": lambda vm: vm.disk_bus != "NVME",
+    "ineligiblevms": lambda vm: vm.disk_bus == "NVME",
+}
+# The answer shapes clients have been seen to read [A14]; tests pick one with /_sim/move/shapes.
+# plan: "full" (MetaData, Spec, Status) [R: no client reads Spec back] or "metadata" [C].
+# workloads: "both" (the reconstruction), "status" (Status.VMStatus [C: S3]), "entities"
+# (Entities[].MetaData [L: S5]), or "unknown" (neither, as a Move release no source saw might).
+SHAPES = {"plan": ("full", "metadata"), "workloads": ("both", "status", "entities", "unknown")}
 
 
 class MoveError(Exception):
@@ -78,6 +96,7 @@ def bad(message: str) -> MoveError:
 
 @dataclass
 class MoveTiming:
+    prepare_seconds: float = 1.0
     seeding_seconds: float = 6.0
     cutover_seconds: float = 3.0
 
@@ -97,6 +116,9 @@ class Workload:
     fail_cutover: str = ""
     fail_restarts_source: bool = True
     size_bytes: int = 0
+    prep_mode: str = "auto"
+    prepared_at: float | None = None  # when guest preparation ends (or ended)
+    prep_error: str = ""
 
     def progress(self, now: float, seeding: float) -> int:
         if self.state in ("ReadyToCutover", "CutoverInProgress", "Completed"):
@@ -149,6 +171,7 @@ class MoveBackend:
         # Injected trouble for the next workloads that reach the step: messages, consumed in order.
         self.fail_next_cutover: list[tuple[str, bool, str]] = []
         self.stick_next_seeding = 0
+        self.shapes = {kind: choices[0] for kind, choices in SHAPES.items()}
 
     def seed(self, seed: int, vcenter_host: str, pc_host: str) -> None:
         """The appliance as a demo finds it: the vCenter and the Prism Central already added."""
@@ -318,8 +341,14 @@ class MoveBackend:
         clusters = {c["cluster"]: c["name"] for c in CLUSTERS}
         query = str(body.get("query") or "").lower()
         wanted = set((body.get("filter") or {}).get("clusters") or [])
+        # Spelled ShowVMs and ShowVMS by clients: folded keys match both.
+        show = str(body.get("showvms") or "eligiblevms").lower()
+        if show not in SHOW_VMS:
+            raise bad(f"ShowVMs '{body.get('showvms')}' is not one of {', '.join(SHOW_VMS)}")
         out = []
         for vm in self.vcenter.vms.values():
+            if not SHOW_VMS[show](vm):
+                continue
             if query and query not in vm.name.lower():
                 continue
             if wanted and clusters[vm.cluster] not in wanted:
@@ -342,9 +371,11 @@ class MoveBackend:
             out.sort(key=lambda e: e["VMName"], reverse=bool(body.get("sortorderdesc")))
         count = len(out)
         limit = body.get("limit")
-        if isinstance(limit, int) and limit > 0:
-            out = out[:limit]
-        return {"Entities": out, "MetaData": {"Count": count}}
+        limit = min(limit, PAGE_LIMIT) if isinstance(limit, int) and limit > 0 else PAGE_LIMIT
+        # AfterOffset as a count of VMs to skip is a reconstruction [R] (commented out in S6).
+        offset = body.get("afteroffset")
+        offset = offset if isinstance(offset, int) and offset > 0 else 0
+        return {"Entities": out[offset : offset + limit], "MetaData": {"Count": count}}
 
     # -- plans ------------------------------------------------------------------------------
     def create_plan(self, spec: dict) -> Plan:
@@ -390,7 +421,12 @@ class MoveBackend:
             if busy:
                 raise MoveError(409, f"VM {vm.name} is already part of migration plan {busy}", 20410)
             size = sum(vm.disks_gib) * GIB
-            workloads.append(Workload(vm.instance_uuid, vm.vm, vm.name, size_bytes=size))
+            mode = str(
+                entry.get("guestprepmode") or (spec.get("settings") or {}).get("guestprepmode") or "auto"
+            )
+            workloads.append(
+                Workload(vm.instance_uuid, vm.vm, vm.name, size_bytes=size, prep_mode=mode.lower())
+            )
         plan = Plan(self.ids.uuid(), name, _canonical_spec(spec, cluster), workloads)
         self.plans[plan.uuid] = plan
         return plan
@@ -439,11 +475,68 @@ class MoveBackend:
             }
         }
 
+    def prepare(self, uuid: str, spec: dict) -> dict:
+        """Guest preparation [C: the call, its CommonCredentials and VMs, its Passed/Failed answer and
+        InstallationInProgress, re-sent until done (S2, S3)]. Which guests fail and the messages are
+        a reconstruction [R]. A VM in manual preparation is the operator's to prepare [R]."""
+        plan = self.plan(uuid)
+        if plan.state != 0:
+            raise MoveError(
+                409,
+                f"Migration plan {plan.name} is {PLAN_STATES[plan.state]}; prepare guests before starting it",
+                20409,
+            )
+        common = spec.get("commoncredentials") or {}
+        per_vm = {str(v.get("uuid")): v for v in spec.get("vms") or [] if isinstance(v, dict)}
+        now = self.clock.now()
+        passed, failed, busy = [], [], []
+        for w in plan.workloads:
+            if w.prep_mode != "auto":
+                continue
+            if w.prepared_at is None or w.prep_error:
+                w.prep_error = self._guest_login(w, common, per_vm.get(w.uuid) or {})
+                w.prepared_at = None if w.prep_error else now + self.timing.prepare_seconds
+            entry = {"UUID": w.uuid, "VMName": w.name}
+            if w.prep_error:
+                failed.append({**entry, "Status": "Failed", "Message": w.prep_error})
+            elif w.prepared_at > now:
+                busy.append(entry)
+            else:
+                passed.append({**entry, "Status": "Passed", "Message": "Guest preparation completed"})
+        result = {"Passed": passed or None, "Failed": failed or None, "InstallationInProgress": busy or None}
+        return {"Status": {"Result": result}}
+
+    def _guest_login(self, w: Workload, common: dict, own: dict) -> str:
+        """Why Move could not log in to prepare the guest; empty when it could."""
+        vm = self.vcenter.vms.get(w.vm_id)
+        if vm is None:
+            return f"VM {w.name} no longer exists in the source"
+        if not vm.tools_running:
+            return f"VMware Tools is not running in VM {w.name}; guest preparation needs it running"
+        family = vm.guest[1].capitalize()
+        user, password = own.get("username"), own.get("password")
+        if not user:
+            user, password = common.get(f"{family.lower()}username"), common.get(f"{family.lower()}password")
+        if not user:
+            return (
+                f"No {family} credentials for VM {w.name}: give CommonCredentials.{family}UserName "
+                "or the VM's own UserName"
+            )
+        if not self.vcenter.guest_login_ok(vm, str(user), str(password or "")):
+            return f"Guest login failed for VM {w.name} as {user}: check the {family} credentials"
+        return ""
+
     def _vm_problems(self, w: Workload, mapped: set) -> list[tuple[str, str]]:
         vm = self.vcenter.vms.get(w.vm_id)
         if vm is None:
             return [("SourceVM", f"VM {w.name} no longer exists in the source")]
         out = []
+        if w.prep_mode == "auto" and (
+            w.prep_error or w.prepared_at is None or w.prepared_at > self.clock.now()
+        ):
+            # The check's name and text are a reconstruction [R]; that readiness fails is not.
+            why = w.prep_error or "it was not prepared (or is still being prepared)"
+            out.append(("GuestPreparation", f"Guest preparation of VM {w.name} is not done: {why}"))
         if not vm.tools_installed:
             out.append(
                 ("VMwareTools", "VMware Tools are not installed or not running; install them to migrate")
@@ -724,6 +817,8 @@ class MoveBackend:
         }
         if details:
             meta["VMStatus"] = statuses
+        if self.shapes["plan"] == "metadata":
+            return {"MetaData": meta, "Status": {}}
         return {"MetaData": meta, "Spec": copy.deepcopy(plan.spec), "Status": {}}
 
     def _provider_name(self, uuid: str) -> str:
@@ -731,13 +826,18 @@ class MoveBackend:
         return found["Spec"]["Name"] if found else ""
 
     def workloads_wire(self, plan: Plan) -> dict:
-        """Both shapes clients read: Status{Actions, VMStatus} (S3) and Entities[] (S5)."""
+        """The shape `shapes["workloads"]` names: Status{Actions, VMStatus} (S3), Entities[] (S5),
+        both, or neither."""
         statuses = [self.vm_status(plan, w) for w in plan.workloads]
-        return {
-            "Status": {"Actions": self.plan_actions(plan), "VMStatus": statuses},
-            "Entities": [{"MetaData": s} for s in statuses],
-            "MetaData": {"Count": len(statuses)},
-        }
+        shape = self.shapes["workloads"]
+        out: dict = {"MetaData": {"Count": len(statuses)}}
+        if shape in ("both", "status"):
+            out["Status"] = {"Actions": self.plan_actions(plan), "VMStatus": statuses}
+        if shape in ("both", "entities"):
+            out["Entities"] = [{"MetaData": s} for s in statuses]
+        if shape == "unknown":
+            out["VMs"] = statuses
+        return out
 
 
 def _provider_of_spec(spec: dict, side: str) -> str:
@@ -793,7 +893,13 @@ def _canonical_spec(spec: dict, cluster: dict) -> dict:
                     },
                     **{
                         key: v[key.lower()]
-                        for key in ("AllowUVMOps", "InstallNGT", "UninstallGuestTools", "RetainMacAddress")
+                        for key in (
+                            "GuestPrepMode",
+                            "AllowUVMOps",
+                            "InstallNGT",
+                            "UninstallGuestTools",
+                            "RetainMacAddress",
+                        )
                         if key.lower() in v
                     },
                 }

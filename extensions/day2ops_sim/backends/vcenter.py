@@ -26,9 +26,18 @@ CLUSTERS = [
 ]
 HOSTS = {"domain-c8": ["host-17", "host-18", "host-19"], "domain-c9": ["host-21", "host-22"]}
 RESOURCE_POOLS = {"domain-c8": "resgroup-9", "domain-c9": "resgroup-10"}
+# The folder types and the list's `type` filter are vCenter's own (Folder.FilterSpec, V1) [C].
+FOLDER_TYPES = ("DATACENTER", "DATASTORE", "HOST", "NETWORK", "VIRTUAL_MACHINE")
+# A name is unique within one parent only, so host, VM and datastore folders may share one. The
+# same-named HOST folder comes before the VM folder and the DATASTORE one after it: a client that
+# resolves "Production" without `type=VIRTUAL_MACHINE` gets a folder holding no VM, whether it keeps
+# the first match or the last [R: the layout is ours; the overlap is ordinary vCenter].
 FOLDERS = [
+    {"folder": "group-h47", "name": "Production", "type": "HOST"},
     {"folder": "group-v45", "name": "Production", "type": "VIRTUAL_MACHINE"},
+    {"folder": "group-s48", "name": "Production", "type": "DATASTORE"},
     {"folder": "group-v46", "name": "NonProduction", "type": "VIRTUAL_MACHINE"},
+    {"folder": "group-n49", "name": "NonProduction", "type": "NETWORK"},
 ]
 NETWORKS = [
     {"network": "network-12", "name": "VM Network", "type": "STANDARD_PORTGROUP"},
@@ -45,6 +54,9 @@ GUESTS = [
     ("UBUNTU_64", "LINUX", "Ubuntu Linux (64-bit)"),
     ("WINDOWS_9_SERVER_64", "WINDOWS", "Microsoft Windows Server 2019 (64-bit)"),
 ]
+# The account Move's guest preparation logs in with, by guest family, unless a VM has its own
+# (POST /_sim/vcenter/vms/{vm}/guest-account); its password is the simulator's.
+GUEST_USERS = {"LINUX": "root", "WINDOWS": "Administrator"}
 # Every Nth VM (in estate order) is one Move will refuse, for the reason named.
 NO_TOOLS_EVERY = 17
 NVME_EVERY = 23
@@ -97,6 +109,7 @@ class SourceVm:
     networks: list[str] = field(default_factory=list)
     macs: list[str] = field(default_factory=list)
     clean_power_off: bool = True
+    guest_account: tuple[str, str] | None = None
 
     def summary(self) -> dict:
         return {
@@ -356,6 +369,11 @@ class VCenterBackend:
         vm = self.vms.get(moref)
         if vm is not None and vm.power_state != "POWERED_OFF":
             vm.power_state, vm.clean_power_off = "POWERED_OFF", True
+
+    def guest_login_ok(self, vm: SourceVm, username: str, password: str) -> bool:
+        """Whether the guest takes this account: its own if set, else its family's."""
+        expected = vm.guest_account or (GUEST_USERS[vm.guest[1]], self.password)
+        return secrets.compare_digest(username, expected[0]) and secrets.compare_digest(password, expected[1])
 
     def guest_identity(self, moref: str) -> dict:
         vm = self.vm(moref)

@@ -133,6 +133,10 @@ def router(state: SimState) -> APIRouter:
     async def delete_plan(uuid: str, request: Request):
         return await call(request, lambda body: move.delete_plan(uuid))
 
+    @api.post("/plans/{uuid}/prepare")
+    async def prepare(uuid: str, request: Request):
+        return await call(request, lambda body: move.prepare(uuid, _spec(body)))
+
     @api.post("/plans/{uuid}/readiness")
     async def readiness(uuid: str, request: Request):
         return await call(request, lambda body: move.readiness(uuid))

@@ -10,7 +10,7 @@ import binascii
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from ..backends.vcenter import CLUSTERS, DATACENTER, FOLDERS, NETWORKS, VCenterError
+from ..backends.vcenter import CLUSTERS, DATACENTER, FOLDER_TYPES, FOLDERS, NETWORKS, VCenterError
 from ..state import SimState
 
 LIST_PARAMS = (
@@ -46,6 +46,16 @@ def _named(items: list[dict], key: str, request: Request, plural: str) -> list[d
     names = request.query_params.getlist("names")
     ids = request.query_params.getlist(plural)
     return [i for i in items if (not names or i["name"] in names) and (not ids or i[key] in ids)]
+
+
+def _folders(request: Request) -> list[dict]:
+    """Folders by names, ids and one `type`; vCenter refuses a type outside its enum with 400 (V1) [C]."""
+    kind = request.query_params.get("type")
+    if kind is not None and kind not in FOLDER_TYPES:
+        raise VCenterError(
+            400, "INVALID_ARGUMENT", f"type: '{kind}' is not one of {', '.join(FOLDER_TYPES)}."
+        )
+    return [f for f in _named(FOLDERS, "folder", request, "folders") if kind is None or f["type"] == kind]
 
 
 def router(state: SimState) -> APIRouter:
@@ -134,7 +144,7 @@ def router(state: SimState) -> APIRouter:
 
     @api.get("/vcenter/folder")
     def folders(request: Request):
-        return call(request, lambda: _named(FOLDERS, "folder", request, "folders"))
+        return call(request, lambda: _folders(request))
 
     @api.get("/vcenter/datacenter")
     def datacenters(request: Request):
