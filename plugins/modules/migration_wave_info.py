@@ -160,7 +160,9 @@ def ensure(module):
         group["vms"] = [v["name"] for v in vms if v["group"] == group["name"]]
         strays = sorted(set(group["guest_credentials"].get("vms") or ()) - set(group["vms"]))
         if strays:
-            errors.append("%s: guest_credentials.vms names %s, not VMs of the group" % (where, ", ".join(strays)))
+            errors.append(
+                "%s: guest_credentials.vms names %s, not VMs of the group" % (where, ", ".join(strays))
+            )
     if errors:
         raise ApiError("resolve wave '%s' in vCenter" % wave["name"], "; ".join(errors))
     now = datetime.datetime.now(datetime.timezone.utc)
