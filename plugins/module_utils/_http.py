@@ -329,6 +329,7 @@ def send_mutation(send, took_effect, max_attempts):
     attempt = 0
     while True:
         attempt += 1
+        failure = None
         try:
             response = send()
         except UnsureError as err:
