@@ -85,7 +85,8 @@ class SimProcess:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{port}"
 
     def migration_env(self) -> dict:
-        """The VMWARE_* and MOVE_* variables the vCenter and Move modules fall back to."""
+        """The VMWARE_* and MOVE_* variables the vCenter and Move modules fall back to, and the guest
+        passwords the examples and the demo's wave file name (the simulator's guests take its password)."""
         return {
             "VMWARE_HOST": self.host,
             "VMWARE_PORT": str(self.vcenter_port),
@@ -97,6 +98,8 @@ class SimProcess:
             "MOVE_USERNAME": MOVE_USERNAME,
             "MOVE_PASSWORD": PASSWORD,
             "MOVE_CA_PATH": str(self.cert_path),
+            "MIGRATION_GUEST_LINUX_PASSWORD": PASSWORD,
+            "MIGRATION_GUEST_WINDOWS_PASSWORD": PASSWORD,
         }
 
     def vcenter(self, method: str, path: str, **kwargs) -> requests.Response:

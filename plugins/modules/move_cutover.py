@@ -68,6 +68,9 @@ EXAMPLES = r"""
       - {source: dvpg-app-101, target: vlan0-prod-ahv-01}
       - {source: dvpg-db-102, target: vlan0-prod-ahv-01}
     vms: [eng-build-tst-005]
+    guest_credentials:  # a Windows guest
+      windows_username: Administrator
+      windows_password: "{{ lookup('ansible.builtin.env', 'MIGRATION_GUEST_WINDOWS_PASSWORD') }}"
     state: started
 
 - name: Cut it over once seeding is done, and get the AHV VM

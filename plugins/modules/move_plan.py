@@ -159,9 +159,9 @@ EXAMPLES = r"""
     state: started
     guest_credentials:
       linux_username: root
-      linux_password: "{{ lookup('ansible.builtin.env', 'GUEST_LINUX_PASSWORD') }}"
+      linux_password: "{{ lookup('ansible.builtin.env', 'MIGRATION_GUEST_LINUX_PASSWORD') }}"
       windows_username: Administrator
-      windows_password: "{{ lookup('ansible.builtin.env', 'GUEST_WINDOWS_PASSWORD') }}"
+      windows_password: "{{ lookup('ansible.builtin.env', 'MIGRATION_GUEST_WINDOWS_PASSWORD') }}"
 
 - name: Pause it for the night, then resume it
   day2ops.ahv.move_plan:
@@ -259,8 +259,10 @@ def start_checks(module, plan):
 def ensure(module):
     params, client = module.params, module.client
     name, state = params["name"], params["state"]
-    require_guest_credentials(params)
     plan = client.find_plan(name=name)
+    if plan is None or plan_state(plan) == "Uninitialized":
+        # Before anything is created: a plan that would start needs its guests prepared.
+        require_guest_credentials(params)
     if state == "absent":
         if plan and not module.check_mode:
             client.delete_plan(plan["MetaData"]["UUID"], name)

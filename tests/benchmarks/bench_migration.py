@@ -2,10 +2,11 @@
 Prism Central: the controller's overhead per VM beyond Move's own state durations, and how it scales
 from a 20-VM wave run in the same process.
 
-Move's own durations are what the simulator's timing makes them: every VM of the plan seeds at once
-for SEEDING_SECONDS from the plan's start, and Move runs the cutovers of one group concurrently,
-CUTOVER_SECONDS each; the three groups go one after another (app depends on db, web on app). No
-controller beats SEEDING_SECONDS + 3 x CUTOVER_SECONDS; the rest of the wall time is the
+Move's own durations are what the simulator's timing makes them: Move prepares every guest of the
+plan at once in PREPARE_SECONDS, every VM of the plan seeds at once for SEEDING_SECONDS from the
+plan's start, and Move runs the cutovers of one group concurrently, CUTOVER_SECONDS each; the three
+groups go one after another (app depends on db, web on app). No
+controller beats PREPARE_SECONDS + SEEDING_SECONDS + 3 x CUTOVER_SECONDS; the rest of the wall time is the
 controller's: ansible-playbook, the role's tasks, the modules' calls, and Prism's tasks for each
 VM's power-on and Categories (TASK_SECONDS each in the simulator). The wall time of each task is read
 from ansible-playbook's output as it streams (one task ends where the next one's header appears), so
@@ -30,12 +31,13 @@ sys.path.insert(0, str(HERE.parent / "integration"))
 from collection_path import ansible_env  # noqa: E402
 from playbook import sim_env  # noqa: E402
 from sim_process import start_sim  # noqa: E402
-from test_migration_wave import DEFAULTS, GUEST_PASSWORDS  # noqa: E402
+from test_migration_wave import DEFAULTS  # noqa: E402
 
 REPO = HERE.parents[1]
 PLAYBOOK = REPO / "playbooks" / "migration_wave.yml"
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
+PREPARE_SECONDS = 1.0
 SEEDING_SECONDS = 10.0
 CUTOVER_SECONDS = 5.0
 TASK_SECONDS = 0.05  # a Prism task (power on, Categories), short so Prism's durations stay small
@@ -109,7 +111,6 @@ def run_wave(sim, work: Path, waves: Path, name: str) -> dict:
             "DAY2OPS_STATE_DIR": str(work / "state"),
             "DAY2OPS_OPERATOR": "bench",
             "PYTHONUNBUFFERED": "1",
-            **GUEST_PASSWORDS,
         },
     )
     argv = [str(ANSIBLE_PLAYBOOK), str(PLAYBOOK), "-e", f"@{work / 'vars.json'}"]
@@ -140,7 +141,12 @@ def main() -> None:
         sim.control(
             "POST",
             "move/timing",
-            {"seeding_seconds": SEEDING_SECONDS, "cutover_seconds": CUTOVER_SECONDS, "token_seconds": 900},
+            {
+                "prepare_seconds": PREPARE_SECONDS,
+                "seeding_seconds": SEEDING_SECONDS,
+                "cutover_seconds": CUTOVER_SECONDS,
+                "token_seconds": 900,
+            },
         )
         names = ready_vms(sim)
         waves, taken = [], 0
@@ -159,7 +165,7 @@ def main() -> None:
         if migrated != count:
             raise RuntimeError(f"wave {name}: {migrated} of {count} VMs migrated")
 
-    floor = SEEDING_SECONDS + len(GROUPS) * CUTOVER_SECONDS
+    floor = PREPARE_SECONDS + SEEDING_SECONDS + len(GROUPS) * CUTOVER_SECONDS
     small, large = WAVES
     per_vm = {name: (results[name]["wall"] - floor) / count for name, count in WAVES.items()}
     print(
@@ -168,7 +174,8 @@ def main() -> None:
         f"Prism tasks {TASK_SECONDS:g} s"
     )
     print(
-        f"Move's own durations, the floor: {SEEDING_SECONDS:g} + {len(GROUPS)} x {CUTOVER_SECONDS:g} = "
+        f"Move's own durations, the floor: {PREPARE_SECONDS:g} + {SEEDING_SECONDS:g} + {len(GROUPS)} x "
+        f"{CUTOVER_SECONDS:g} = "
         f"{floor:g} s; overhead = wall - floor (one run, both waves)"
     )
     header = f"{'wave':28} {'VMs':>5} {'wall s':>8} {'/floor':>7} {'overhead s':>11} {'s/VM':>6}"

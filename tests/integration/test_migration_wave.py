@@ -28,13 +28,13 @@ DEFAULTS = {
     "target_cluster": "prod-ahv-01",
     "network_mappings": MAPPINGS,
     "approvers": ["alex"],
-    # The simulator's guests take root and Administrator with its password (backends.vcenter.GUEST_USERS).
+    # The simulator's guests take root and Administrator with its password (backends.vcenter.GUEST_USERS),
+    # which sim_env puts in these variables.
     "guest_credentials": {
         "linux": {"username": "root", "password_env": "MIGRATION_GUEST_LINUX_PASSWORD"},
         "windows": {"username": "Administrator", "password_env": "MIGRATION_GUEST_WINDOWS_PASSWORD"},
     },
 }
-GUEST_PASSWORDS = {"MIGRATION_GUEST_LINUX_PASSWORD": PASSWORD, "MIGRATION_GUEST_WINDOWS_PASSWORD": PASSWORD}
 
 
 def wave_file(tmp_path: Path, name: str, groups: list[dict], **settings) -> Path:
@@ -72,7 +72,6 @@ def run_wave(sim, sshd, tmp_path: Path, run: str, waves: Path, name: str, env=No
         env={
             "DAY2OPS_STATE_DIR": str(tmp_path / "state"),
             "DAY2OPS_OPERATOR": "olivia",
-            **GUEST_PASSWORDS,
             **(env or {}),
         },
     )
@@ -281,11 +280,18 @@ def test_guests_are_prepared_with_the_wave_and_group_accounts_and_an_unprepared_
     sim, sshd, tmp_path
 ):
     own, unnamed, common = "fin-fileshare-tst-003", "eng-build-tst-005", "eng-tickets-stg-007"
+    # A password is data: Jinja in it reaches Move verbatim (the guest takes exactly it) and runs nothing.
+    traps = tmp_path / "traps"
+    traps.mkdir()
+    password = (
+        f"Gu3st!{{{{ lookup('pipe', 'touch {traps}/expr') }}}}"
+        f"{{% set x = lookup('pipe', 'touch {traps}/stmt') %}}"
+    )
     for name in (own, unnamed):
         sim.control(
             "POST",
             f"vcenter/vms/{vcenter_vm(sim, name)['vm']}/guest-account",
-            {"username": "svc-move", "password": "Gu3st!pw"},
+            {"username": "svc-move", "password": password},
         )
     account = {"username": "svc-move", "password_env": "MIGRATION_GUEST_SVC_PASSWORD"}
     waves = wave_file(
@@ -301,10 +307,11 @@ def test_guests_are_prepared_with_the_wave_and_group_accounts_and_an_unprepared_
     )
 
     run, lines, report = run_wave(
-        sim, sshd, tmp_path, "run1", waves, "wave-e", env={"MIGRATION_GUEST_SVC_PASSWORD": "Gu3st!pw"}
+        sim, sshd, tmp_path, "run1", waves, "wave-e", env={"MIGRATION_GUEST_SVC_PASSWORD": password}
     )
     assert sorted(report["migrated"]) == sorted([own, common]), run.output
     not_ready = next(line for line in lines if line["event"] == "not_ready")
     assert not_ready["vm_name"] == unnamed
     assert f"Guest preparation of VM {unnamed} is not done: Guest login failed" in not_ready["reason"]
-    assert "Gu3st!pw" not in run.output and PASSWORD not in run.output
+    assert password not in run.output and PASSWORD not in run.output
+    assert list(traps.iterdir()) == []
