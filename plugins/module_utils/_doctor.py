@@ -27,8 +27,11 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import (
 )
 from ansible_collections.day2ops.ahv.plugins.module_utils._move import BASE as MOVE_BASE
 from ansible_collections.day2ops.ahv.plugins.module_utils._move import PAGE as MOVE_PAGE
-from ansible_collections.day2ops.ahv.plugins.module_utils._move import MoveClient, workload_statuses
-from ansible_collections.day2ops.ahv.plugins.module_utils._move import _path as move_path
+from ansible_collections.day2ops.ahv.plugins.module_utils._move import (
+    MoveClient,
+    workload_shapes,
+    workload_statuses,
+)
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism import (
     NAMESPACES,
     _is_version,
@@ -460,14 +463,14 @@ def inventory_line(name, discovered, count, read):
 
 def _provider_inventory(client, provider):
     """(whether paging reached Move's count, the provider's line)."""
-    uuid = provider["MetaData"]["UUID"]
-    # source_inventory keeps MetaData.Count to itself, so page 1 is read once more to report it.
-    count = (client.inventory_page(uuid).get("MetaData") or {}).get("Count")
-    vms, complete = client.source_inventory(uuid)
+    inventory = client.source_inventory(provider["MetaData"]["UUID"])
     line = inventory_line(
-        provider["Spec"].get("Name"), provider["MetaData"].get("NumDiscoveredWorkloads"), count, len(vms)
+        provider["Spec"].get("Name"),
+        provider["MetaData"].get("NumDiscoveredWorkloads"),
+        inventory.count,
+        len(inventory.vms),
     )
-    return complete, line
+    return inventory.complete, line
 
 
 def _move_inventory(client):
@@ -490,15 +493,6 @@ def _move_inventory(client):
     )
 
 
-def workload_shapes(answer):
-    """The known shapes a plan's workloads/list answer holds: Status.VMStatus [C], Entities [L], or both."""
-    if not isinstance(answer, dict):
-        return []
-    status = answer.get("Status")
-    found = ["Status.VMStatus"] if isinstance(status, dict) and "VMStatus" in status else []
-    return found + (["Entities"] if "Entities" in answer else [])
-
-
 def _move_plan_api(client):
     plans = client.plans()
     if not plans:
@@ -506,11 +500,9 @@ def _move_plan_api(client):
     meta = plans[0]["MetaData"]
     plan = client.plan(meta["UUID"])
     # The answer as it came, to say which shapes it holds; client.workloads would flatten it.
-    action = "read the VMs of Move plan '%s'" % meta["Name"]
-    answer = client.call(
-        "POST", move_path("/plans/%s/workloads/list", meta["UUID"]), action, body={}, safe=True
-    )
-    vms = workload_statuses(answer, action)  # an answer in no known shape fails here, naming its keys
+    answer = client.workloads_answer(meta["UUID"], meta["Name"])
+    # An answer in no known shape fails here, naming its keys.
+    vms = workload_statuses(answer, "read the VMs of Move plan '%s'" % meta["Name"])
     return OK, "plans/list: %d; plan '%s': GET answers with %s; workloads/list with %s (VMs: %d)" % (
         len(plans),
         meta["Name"],

@@ -118,6 +118,17 @@ class TokenAuth(object):
             response = self._send(method, path, action, kwargs)
         return response
 
+    def call(self, method, path, action, took_effect=None, **kwargs):
+        """(response, effect): request(), or for a mutation with a read-back `took_effect`, the
+        result of send_mutation (these servers replay no request ids)."""
+        if took_effect is None:
+            return self.request(method, path, action, **kwargs), None
+        return send_mutation(
+            lambda: self.request(method, path, action, **kwargs),
+            took_effect,
+            self.transport.max_retries + 1,
+        )
+
     def _send(self, method, path, action, kwargs):
         if self._token is None:
             self._token = self._login()
@@ -309,12 +320,8 @@ def _never_sent(exc):
     """True when the connection itself failed, so the server never saw the request."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True
-    inner = exc
-    while inner.args and isinstance(inner.args[0], Exception):
-        inner = inner.args[0]
-    inner = getattr(inner, "reason", inner)
     return isinstance(
-        inner, (requests.packages.urllib3.exceptions.NewConnectionError, ConnectionRefusedError)
+        _innermost(exc), (requests.packages.urllib3.exceptions.NewConnectionError, ConnectionRefusedError)
     )
 
 
@@ -347,10 +354,14 @@ def send_mutation(send, took_effect, max_attempts):
         time.sleep(backoff_seconds(attempt))
 
 
-def _reason(exc):
-    """The innermost message of a requests/urllib3 exception, without the chain of wrappers."""
+def _innermost(exc):
+    """The innermost cause of a requests/urllib3 exception, without the chain of wrappers."""
     while exc.args and isinstance(exc.args[0], Exception):
         exc = exc.args[0]
-    reason = getattr(exc, "reason", None)
+    return getattr(exc, "reason", None) or exc
+
+
+def _reason(exc):
+    """The innermost message of a requests/urllib3 exception."""
     # urllib3 prefixes "<HTTPSConnection object at 0x…>: ", which tells the operator nothing.
-    return re.sub(r"^<[^>]+>: ", "", str(reason or exc))
+    return re.sub(r"^<[^>]+>: ", "", str(_innermost(exc)))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import namedtuple
 from urllib.parse import quote
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import (
@@ -26,7 +27,6 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._http import (
     TokenAuth,
     Transport,
     error_from,
-    send_mutation,
 )
 
 BASE = "/move/v2"
@@ -45,6 +45,7 @@ HINTS = {
     404: "it does not exist (any more) on this Move appliance",
     409: "the plan or VM is in a state that forbids this now",
 }
+PLAN_STATE_PREFIX = "MigrationPlanState"
 SHAPE_HINT = (
     "day2ops reads the shapes public Move clients read; report this with GET /move/v2/appinfo's version"
 )
@@ -87,6 +88,12 @@ def _seen(answer):
         if isinstance(answer.get(key), dict):
             parts.append("%s keys %s" % (key, sorted(answer[key])))
     return "; ".join(parts)
+
+
+def plan_state(meta):
+    """`InProgress`, `Paused`, `Completed`, ... from a plan's MetaData.StateString, never its number."""
+    text = meta.get("StateString") or ""
+    return text[len(PLAN_STATE_PREFIX) :] if text.startswith(PLAN_STATE_PREFIX) else text
 
 
 def target_ext_id(vm_status):
@@ -134,17 +141,24 @@ def workload_status(raw, action):
     return flat
 
 
+def workload_shapes(answer):
+    """The known shapes a `plans/{uuid}/workloads/list` answer holds, in the order they are read:
+    `Status.VMStatus` [C: S3], `Entities` [L: S5]."""
+    if not isinstance(answer, dict):
+        return []
+    status = answer.get("Status")
+    found = ["Status.VMStatus"] if isinstance(status, dict) and "VMStatus" in status else []
+    return found + (["Entities"] if "Entities" in answer else [])
+
+
 def workload_statuses(answer, action):
-    """Every VM of `plans/{uuid}/workloads/list`, from `Status.VMStatus` [S3] or `Entities` [S5]."""
-    status = answer.get("Status") if isinstance(answer, dict) else None
-    if isinstance(status, dict) and "VMStatus" in status:
-        items = status["VMStatus"]
-    elif isinstance(answer, dict) and "Entities" in answer:
-        items = answer["Entities"]
-    else:
+    """Every VM of `plans/{uuid}/workloads/list`, from the first shape it holds that day2ops knows."""
+    shapes = workload_shapes(answer)
+    if not shapes:
         raise ApiError(
             action, "Move answered in a shape day2ops does not know (%s)" % _seen(answer), hint=SHAPE_HINT
         )
+    items = answer["Status"]["VMStatus"] if shapes[0] == "Status.VMStatus" else answer["Entities"]
     return [workload_status(item, action) for item in items or []]
 
 
@@ -168,6 +182,10 @@ def provider_record(provider, action):
     return provider
 
 
+def _workloads_action(plan_name):
+    return "read the VMs of Move plan '%s'" % plan_name
+
+
 def _guest_result(answer):
     return ((answer.get("Status") or {}).get("Result") or {}) if isinstance(answer, dict) else {}
 
@@ -182,6 +200,14 @@ def preparation_failures(result):
         )
         for item in result.get("Failed") or []
     ]
+
+
+class Inventory(namedtuple("Inventory", "vms count")):
+    """A provider's VMs as paging read them, and how many Move counted (MetaData.Count; None if absent)."""
+
+    @property
+    def complete(self):
+        return not isinstance(self.count, int) or len(self.vms) >= self.count
 
 
 class MoveClient(object):
@@ -223,14 +249,9 @@ class MoveClient(object):
     def call(self, method, path, action, body=None, params=None, safe=False, took_effect=None):
         """One call; its JSON answer. A mutation is sent again only if `took_effect()` (a read-back
         returning what the call would have answered, or None) says the lost attempt did not act."""
-
-        def send():
-            return self.auth.request(method, path, action, params=params, body=body, safe=safe)
-
-        if method == "GET" or safe or took_effect is None:
-            response, effect = send(), None
-        else:
-            response, effect = send_mutation(send, took_effect, self.transport.max_retries + 1)
+        response, effect = self.auth.call(
+            method, path, action, took_effect, params=params, body=body, safe=safe
+        )
         if response is None:
             return effect
         if response.status_code >= 300:
@@ -287,17 +308,17 @@ class MoveClient(object):
         )
 
     def source_inventory(self, provider_uuid, query=None, refresh=False):
-        """Every VM of a provider, page by page; and whether that is all Move counted."""
-        vms, seen, total = [], set(), None
+        """Every VM of a provider, page by page, as an Inventory."""
+        vms, seen = [], set()
         while True:
             answer = self.inventory_page(provider_uuid, len(vms), query, refresh and not vms)
             page = answer.get("Entities") or []
-            total = _first(answer, "MetaData.Count")
             new = [vm for vm in page if vm.get("VMUuid") not in seen]
             seen.update(vm.get("VMUuid") for vm in new)
             vms.extend(new)
-            if len(page) < PAGE or not new or (isinstance(total, int) and len(vms) >= total):
-                return vms, not isinstance(total, int) or len(vms) >= total
+            inventory = Inventory(vms, _first(answer, "MetaData.Count"))
+            if len(page) < PAGE or not new or inventory.complete:
+                return inventory
 
     # -- plans ------------------------------------------------------------------------------
     def plans(self):
@@ -358,8 +379,7 @@ class MoveClient(object):
         StateString (without MigrationPlanState) is one of `done_when`."""
 
         def took_effect():
-            state = (self.plan(uuid)["MetaData"].get("StateString") or "").replace("MigrationPlanState", "")
-            return {} if state in done_when else None
+            return {} if plan_state(self.plan(uuid)["MetaData"]) in done_when else None
 
         self.call(
             "POST",
@@ -403,10 +423,13 @@ class MoveClient(object):
             or {}
         )
 
+    def workloads_answer(self, uuid, name):
+        """`plans/{uuid}/workloads/list` as Move answered it, whatever its shape."""
+        return self._list(_path("/plans/%s/workloads/list", uuid), _workloads_action(name), {})
+
     def workloads(self, uuid, name):
         """Each VM's status: UUID, Name, StateString, Actions, progress, ErrorMessage, VmConsoleLink."""
-        action = "read the VMs of Move plan '%s'" % name
-        return workload_statuses(self._list(_path("/plans/%s/workloads/list", uuid), action, {}), action)
+        return workload_statuses(self.workloads_answer(uuid, name), _workloads_action(name))
 
     def cutover(self, uuid, plan_name, vm_uuid, vm_name):
         """Cut one VM over; a lost answer counts once Move shows the VM's cutover under way."""

@@ -4,21 +4,13 @@
 """Private to day2ops.ahv: other collections must not import it; it changes without notice.
 
 Migration plans in an operator's words: providers, cluster, container and networks by name, VMs
-by name or instance UUID, resolved against what Move itself reports, into the plan Spec Move takes.
-Also the plan state by its StateString, never its number (5 is Paused, not "ready").
+by name or instance UUID, resolved against what Move itself reports, into the plan Spec Move takes,
+and the body of its guest preparation.
 """
 
 from __future__ import annotations
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
-
-PREFIX = "MigrationPlanState"
-
-
-def plan_state(plan):
-    """`InProgress`, `Paused`, `Completed`, ... from a plan's MetaData.StateString."""
-    text = plan["MetaData"].get("StateString") or ""
-    return text[len(PREFIX) :] if text.startswith(PREFIX) else text
 
 
 def _one(action, kind, items, wanted, keys):
@@ -121,14 +113,15 @@ def build_spec(client, params):
 
 def source_vms(client, provider_uuid, wanted):
     """The provider's VMs, paged; VMs by name that the paging did not reach are asked for by name."""
-    inventory, complete = client.source_inventory(provider_uuid)
-    if not complete:
-        known = set(vm["VMName"] for vm in inventory) | set(vm["VMUuid"] for vm in inventory)
+    inventory = client.source_inventory(provider_uuid)
+    vms = inventory.vms
+    if not inventory.complete:
+        known = set(vm["VMName"] for vm in vms) | set(vm["VMUuid"] for vm in vms)
         for name in (w for w in wanted if w not in known):
-            inventory.extend(
-                vm for vm in client.source_inventory(provider_uuid, query=name)[0] if vm["VMName"] == name
+            vms.extend(
+                vm for vm in client.source_inventory(provider_uuid, query=name).vms if vm["VMName"] == name
             )
-    return inventory
+    return vms
 
 
 def require_guest_credentials(params):

@@ -20,7 +20,6 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._http import (
     TokenAuth,
     Transport,
     error_from,
-    send_mutation,
 )
 
 SESSION_HEADER = "vmware-api-session-id"
@@ -80,18 +79,11 @@ class VCenterClient(object):
         again after a lost answer only if `took_effect()` (a read-back) returns None; otherwise
         the read-back's value is the answer. A POST without one only reads (tagging lists, the
         session), so it is safe to send again."""
-
-        def send():
-            return self.auth.request(
-                method, path, action, params=params, body=body, safe=took_effect is None, **kwargs
-            )
-
-        if took_effect is None:
-            response = send()
-        else:
-            response, effect = send_mutation(send, took_effect, self.transport.max_retries + 1)
-            if response is None:
-                return effect
+        response, effect = self.auth.call(
+            method, path, action, took_effect, params=params, body=body, safe=took_effect is None, **kwargs
+        )
+        if response is None:
+            return effect
         if response.status_code >= 300:
             raise _failure(action, response)
         return response.json() if response.status_code != 204 and response.content else None

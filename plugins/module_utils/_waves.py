@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.day2ops.ahv.plugins.module_utils._move import vm_failure
+from ansible_collections.day2ops.ahv.plugins.module_utils._move import plan_state, vm_failure
 
 # Keys a wave takes, and which of them `defaults` may set for every wave.
 SHARED_KEYS = (
@@ -434,7 +434,7 @@ def progress(plans, wave, rolled_back=()):
                     state=state,
                     plan_name=plan["Name"],
                     plan_uuid=plan["UUID"],
-                    plan_state=(plan.get("StateString") or "").replace("MigrationPlanState", ""),
+                    plan_state=plan_state(plan),
                     workload_uuid=w.get("UUID"),
                     move_state=w.get("StateString"),
                     target_vm_ext_id=w.get("target_vm_ext_id"),

@@ -211,10 +211,10 @@ readiness:
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
 from ansible_collections.day2ops.ahv.plugins.module_utils._migration_module import move_module
+from ansible_collections.day2ops.ahv.plugins.module_utils._move import plan_state
 from ansible_collections.day2ops.ahv.plugins.module_utils._move_plans import (
     build_spec,
     guest_credentials,
-    plan_state,
     readiness_failures,
     require_guest_credentials,
 )
@@ -260,7 +260,7 @@ def ensure(module):
     params, client = module.params, module.client
     name, state = params["name"], params["state"]
     plan = client.find_plan(name=name)
-    if plan is None or plan_state(plan) == "Uninitialized":
+    if plan is None or plan_state(plan["MetaData"]) == "Uninitialized":
         # Before anything is created: a plan that would start needs its guests prepared.
         require_guest_credentials(params)
     if state == "absent":
@@ -277,7 +277,7 @@ def ensure(module):
     if state == "present":
         return changed, result_of(client, plan)
     actions, settled = TRANSITIONS[state]
-    current = plan_state(plan)
+    current = plan_state(plan["MetaData"])
     if current in settled:
         return changed, result_of(client, plan)
     verb = actions.get(current)

@@ -95,9 +95,10 @@ def ensure(module):
                 "inventory needs name",
                 hint="set name to the source provider's name",
             )
-        result["workloads"], result["inventory_complete"] = client.source_inventory(
+        inventory = client.source_inventory(
             providers[0]["MetaData"]["UUID"], params["query"], params["refresh"]
         )
+        result.update(workloads=inventory.vms, inventory_complete=inventory.complete)
     return False, result
 
 

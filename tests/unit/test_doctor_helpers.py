@@ -14,10 +14,9 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._doctor import (
     served_version,
     skew_check,
     task_id_form,
-    workload_shapes,
 )
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
-from ansible_collections.day2ops.ahv.plugins.module_utils._move import MoveClient
+from ansible_collections.day2ops.ahv.plugins.module_utils._move import MoveClient, workload_shapes
 from day2ops_cli.doctor import render
 
 

@@ -120,6 +120,17 @@ class Workload:
     prepared_at: float | None = None  # when guest preparation ends (or ended)
     prep_error: str = ""
 
+    def preparation(self, now: float) -> str:
+        """Where this guest's preparation stands: manual (the operator's), failed, unprepared, busy
+        or passed."""
+        if self.prep_mode != "auto":
+            return "manual"
+        if self.prep_error:
+            return "failed"
+        if self.prepared_at is None:
+            return "unprepared"
+        return "busy" if self.prepared_at > now else "passed"
+
     def progress(self, now: float, seeding: float) -> int:
         if self.state in ("ReadyToCutover", "CutoverInProgress", "Completed"):
             return 100
@@ -491,17 +502,16 @@ class MoveBackend:
         now = self.clock.now()
         passed, failed, busy = [], [], []
         for w in plan.workloads:
-            if w.prep_mode != "auto":
-                continue
-            if w.prepared_at is None or w.prep_error:
+            if w.preparation(now) in ("failed", "unprepared"):
                 w.prep_error = self._guest_login(w, common, per_vm.get(w.uuid) or {})
                 w.prepared_at = None if w.prep_error else now + self.timing.prepare_seconds
             entry = {"UUID": w.uuid, "VMName": w.name}
-            if w.prep_error:
+            stage = w.preparation(now)
+            if stage == "failed":
                 failed.append({**entry, "Status": "Failed", "Message": w.prep_error})
-            elif w.prepared_at > now:
+            elif stage == "busy":
                 busy.append(entry)
-            else:
+            elif stage == "passed":
                 passed.append({**entry, "Status": "Passed", "Message": "Guest preparation completed"})
         result = {"Passed": passed or None, "Failed": failed or None, "InstallationInProgress": busy or None}
         return {"Status": {"Result": result}}
@@ -531,9 +541,7 @@ class MoveBackend:
         if vm is None:
             return [("SourceVM", f"VM {w.name} no longer exists in the source")]
         out = []
-        if w.prep_mode == "auto" and (
-            w.prep_error or w.prepared_at is None or w.prepared_at > self.clock.now()
-        ):
+        if w.preparation(self.clock.now()) not in ("manual", "passed"):
             # The check's name and text are a reconstruction [R]; that readiness fails is not.
             why = w.prep_error or "it was not prepared (or is still being prepared)"
             out.append(("GuestPreparation", f"Guest preparation of VM {w.name} is not done: {why}"))
