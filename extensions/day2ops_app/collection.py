@@ -1,23 +1,77 @@
-"""The collection as Ansible and Python see it: `ansible_collections/day2ops/ahv` -> this repository."""
+"""The app's and the CLI's one door into the collection (day2ops.ahv): every name they use from it.
+
+The app reads Prism through the collection's own client, so every HTTP detail of Prism has one place.
+Nothing else in day2ops_app or day2ops_cli imports `ansible_collections`.
+"""
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import sys
-from pathlib import Path
 
 from day2ops_app.settings import REPO
 
-
-def collections_path(data_dir: Path) -> Path:
-    link = data_dir / "collections" / "ansible_collections" / "day2ops" / "ahv"
-    if not link.is_symlink():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(REPO, target_is_directory=True)
-    return data_dir / "collections"
+COLLECTION = "ansible_collections.day2ops.ahv"
 
 
-def importable(data_dir: Path) -> None:
-    """The app uses the collection's own Prism client: one place for every HTTP detail of Prism."""
-    path = str(collections_path(data_dir))
-    if path not in sys.path:
-        sys.path.insert(0, path)
+def _register_repository() -> None:
+    """An installed collection, or one already on sys.path (the tests put build/test-collections there),
+    is imported as it is: one copy of each module, so one ApiError class. Else the package names point
+    at this repository, the collection's root: what a collections path would hold, with no link on disk."""
+    try:
+        if importlib.util.find_spec(COLLECTION) is not None:
+            return
+    except ModuleNotFoundError:
+        pass
+    parent = None
+    for name, path in (
+        ("ansible_collections", []),
+        ("ansible_collections.day2ops", []),
+        (COLLECTION, [str(REPO)]),
+    ):
+        module = sys.modules.get(name)
+        if module is None:
+            spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
+            spec.submodule_search_locations = path
+            module = sys.modules[name] = importlib.util.module_from_spec(spec)
+            if parent is not None:
+                setattr(parent, name.rpartition(".")[2], module)
+        parent = module
+
+
+_register_repository()
+
+# ruff: noqa: E402 - the names below resolve only once the collection is registered above.
+from ansible_collections.day2ops.ahv.plugins.filter.chargeback import trend_svg
+from ansible_collections.day2ops.ahv.plugins.filter.placeholders import PLACEHOLDER
+from ansible_collections.day2ops.ahv.plugins.module_utils._clustermgmt import is_prism_central, list_clusters
+from ansible_collections.day2ops.ahv.plugins.module_utils._doctor import examine
+from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError, BearerAuth, Transport
+from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import CategoryIndex, unless_gone
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PrismClient
+from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points import (
+    of_vm as recovery_points_of_vm,
+)
+from ansible_collections.day2ops.ahv.plugins.module_utils._templates import list_templates
+from ansible_collections.day2ops.ahv.plugins.module_utils._templates import versions as template_versions
+from ansible_collections.day2ops.ahv.plugins.module_utils._vms import list_vm_names, list_vms
+
+__all__ = [
+    "PLACEHOLDER",
+    "ApiError",
+    "BearerAuth",
+    "CategoryIndex",
+    "PrismClient",
+    "Transport",
+    "examine",
+    "is_prism_central",
+    "list_clusters",
+    "list_templates",
+    "list_vm_names",
+    "list_vms",
+    "recovery_points_of_vm",
+    "template_versions",
+    "trend_svg",
+    "unless_gone",
+]

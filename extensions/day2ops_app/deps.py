@@ -1,19 +1,62 @@
-"""Who is calling: a browser session (cookie + CSRF header on every change) or an API token."""
+"""What a route needs, as FastAPI dependencies: the app's database and services (made once at start,
+in main.py), who is calling (a browser session with a CSRF header on every change, or an API token),
+and what they may do (RunnableItem, OwnRunOrAdmin, the approver and admin roles, a run's own token)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
+from day2ops_app.audit.chain import IncrementalVerifier
+from day2ops_app.audit.context import AuditContext
+from day2ops_app.catalog.choices import ChoicesUnavailable, PrismChoices
+from day2ops_app.catalog.model import Catalog, Item
+from day2ops_app.catalog.scope import preview, scope_of
+from day2ops_app.collection import ApiError
+from day2ops_app.db.engine import Database
 from day2ops_app.db.tables import ApiToken, Execution, User, WebSession, aware, utcnow
 from day2ops_app.security import digest
+from day2ops_app.services.approvals import ApprovalService
+from day2ops_app.services.runs import RunService
+from day2ops_app.settings import Settings
 from day2ops_app.storable import unstorable
 
 SESSION_COOKIE = "day2ops_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+# -- the app's parts, made once in create_app's lifespan -------------------------------------------
+
+
+def _state(name: str):
+    """A dependency that hands a route the app's part stored under `name`."""
+
+    def part(request: Request):
+        return getattr(request.app.state, name)
+
+    return part
+
+
+database = _state("db")
+
+
+Db = Annotated[Database, Depends(database)]
+AppSettings = Annotated[Settings, Depends(_state("settings"))]
+AppCatalog = Annotated[Catalog, Depends(_state("catalog"))]
+Choices = Annotated[PrismChoices, Depends(_state("choices"))]
+Approvals = Annotated[ApprovalService, Depends(_state("approvals"))]
+Runs = Annotated[RunService, Depends(_state("runs"))]
+Audit = Annotated[AuditContext, Depends(_state("audit"))]
+AuditVerifier = Annotated[IncrementalVerifier, Depends(_state("audit_verifier"))]
+Templates = Annotated[Jinja2Templates, Depends(_state("templates"))]
+
+
+# -- who is calling --------------------------------------------------------------------------------
 
 
 def current_user(request: Request) -> User:
@@ -26,7 +69,7 @@ def current_user(request: Request) -> User:
 
 
 def _authenticate(request: Request) -> User:
-    db = request.app.state.db
+    db = database(request)
     authorization = request.headers.get("Authorization", "")
     # A read: every request passes here, and none of them may wait behind a writer.
     with db.read() as session:
@@ -68,7 +111,7 @@ def session_csrf(request: Request) -> str | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    with request.app.state.db.read() as session:
+    with database(request).read() as session:
         web = session.scalars(
             select(WebSession).where(WebSession.token_sha256 == digest(cookie))
         ).one_or_none()
@@ -97,7 +140,7 @@ def run_token(
     expected = None
     # An id the store cannot hold names no execution (and PostgreSQL would refuse to look it up).
     if token and not unstorable(execution_id):
-        with request.app.state.db.read() as session:
+        with database(request).read() as session:
             execution = session.get(Execution, execution_id)
             expected = execution.run_token_sha256 if execution else None
     if not expected or digest(token) != expected:
@@ -106,3 +149,63 @@ def run_token(
 
 
 RunToken = Annotated[str, Depends(run_token)]
+
+
+# -- what the caller may do ------------------------------------------------------------------------
+
+
+def may_run(user: User, item: Item) -> bool:
+    return bool(set(item.access.roles) & set(user.roles) or set(item.access.groups) & set(user.groups or []))
+
+
+def runnable(catalog: Catalog, user: User, item_id: str) -> Item:
+    """The catalog item, if this user may run it (404 for none, 403 for someone else's)."""
+    item = catalog.get(item_id)
+    if item is None:
+        raise HTTPException(404, f"no catalog item {item_id}")
+    if not may_run(user, item):
+        raise HTTPException(403, f"{user.username} may not run {item_id}")
+    return item
+
+
+def runnable_item(item_id: str, user: CurrentUser, catalog: AppCatalog) -> Item:
+    return runnable(catalog, user, item_id)
+
+
+RunnableItem = Annotated[Item, Depends(runnable_item)]
+
+
+def own_run_or_admin(execution_id: str, user: CurrentUser, db: Db) -> Execution:
+    """The execution, if the caller started it or is an admin."""
+    with db.read() as session:
+        execution = session.get(Execution, execution_id)
+    denied = "only who started the run, or an admin, may cancel it"
+    return owned_or_admin(execution, "operator", user, f"no execution {execution_id}", denied)
+
+
+def owned_or_admin(found, owner_field: str, user: User, missing: str, denied: str):
+    """`found`, if there is one and the caller owns it or is an admin: runs and schedules alike."""
+    if found is None:
+        raise HTTPException(404, missing)
+    if getattr(found, owner_field) != user.username and "admin" not in user.roles:
+        raise HTTPException(403, denied)
+    return found
+
+
+OwnRunOrAdmin = Annotated[Execution, Depends(own_run_or_admin)]
+
+
+async def scope_preview(choices: PrismChoices, item: Item, values: dict) -> dict:
+    """The VMs in the scope of an item for these (checked) values, read from Prism now; Prism's refusal
+    of the scope as a 422, Prism unreachable as a 503."""
+    scope = scope_of(item, values)
+    if scope is None:
+        return {"scope": None, "count": None, "vms": []}
+    try:
+        return await run_in_threadpool(preview, choices.client(), scope)
+    except ApiError as error:
+        if error.status and 400 <= int(error.status) < 500:  # Prism refused the scope (a bad $filter)
+            raise HTTPException(422, f"Prism Central refused the scope: {error}") from None
+        raise HTTPException(503, f"Prism Central did not answer: {error}") from None
+    except ChoicesUnavailable as error:
+        raise HTTPException(503, f"Prism Central did not answer: {error}") from None

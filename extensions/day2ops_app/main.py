@@ -14,7 +14,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from day2ops_app.approvals import ApprovalService
 from day2ops_app.audit.chain import IncrementalVerifier
 from day2ops_app.audit.context import AuditContext
 from day2ops_app.audit.seal import legacy_entries
@@ -22,7 +21,6 @@ from day2ops_app.auth_first import AuthFirst
 from day2ops_app.body_limit import BodyLimit
 from day2ops_app.catalog.choices import PrismChoices
 from day2ops_app.catalog.model import Catalog
-from day2ops_app.collection import importable
 from day2ops_app.db.engine import Database
 from day2ops_app.db.migrate import upgrade
 from day2ops_app.db.tables import User
@@ -41,8 +39,9 @@ from day2ops_app.routers import (
     ui,
     users,
 )
-from day2ops_app.runs.service import RunService
-from day2ops_app.schedules import Scheduler
+from day2ops_app.services.approvals import ApprovalService
+from day2ops_app.services.runs import RunService
+from day2ops_app.services.schedules import Scheduler
 from day2ops_app.settings import Settings
 from day2ops_app.validation_errors import validation_error
 
@@ -81,40 +80,52 @@ async def _tick_forever(app: FastAPI) -> None:
         await asyncio.sleep(app.state.settings.scheduler_seconds)
 
 
+def _open_store(settings: Settings) -> tuple[Database, AuditContext]:
+    """The migrated audit store with its keys; a chain begun before it was keyed is said once."""
+    private_dir(settings.data_dir)
+    private_dir(settings.data_dir / "runs")
+    upgrade(settings.db_url)
+    audit_context = AuditContext.from_settings(settings)
+    audit_context.keys.keyring()  # the key file is made at the first start, not at the first write
+    db = Database(settings.db_url, audit=audit_context)
+    with db.read() as session:
+        legacy = legacy_entries(session)
+    if legacy:
+        # Not a refusal to start: the legacy record stays readable; it just decides nothing until sealed.
+        log.warning(
+            "the audit chain holds %d entries written before it was keyed: `audit verify` reports them, "
+            "and their gates and queued runs are not acted on, until an admin runs `day2ops audit seal`",
+            legacy,
+        )
+    return db, audit_context
+
+
+def _start_services(app: FastAPI, settings: Settings) -> Database:
+    """The app's parts on app.state, where the dependencies in deps.py hand them to the routes."""
+    db, audit_context = _open_store(settings)
+    state = app.state
+    state.audit = audit_context
+    state.audit_verifier = IncrementalVerifier()
+    state.settings = settings
+    state.db = db
+    state.catalog = Catalog.load(settings.catalog_dir, settings.playbook_dir)
+    state.choices = PrismChoices(settings)
+    state.approvals = ApprovalService(settings.default_gate_hours)
+    state.runs = RunService(settings, db, state.catalog, state.choices, state.approvals)
+    interrupted = state.runs.recover()
+    if interrupted:
+        log.warning(
+            "runs interrupted by the last stop of %s: %s", settings.instance_id, ", ".join(interrupted)
+        )
+    return db
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        private_dir(settings.data_dir)
-        private_dir(settings.data_dir / "runs")
-        importable(settings.data_dir)
-        upgrade(settings.db_url)
-        audit_context = AuditContext.from_settings(settings)
-        audit_context.keys.keyring()  # the key file is made at the first start, not at the first write
-        db = Database(settings.db_url, audit=audit_context)
-        app.state.audit = audit_context
-        app.state.audit_verifier = IncrementalVerifier()
-        with db.read() as session:
-            legacy = legacy_entries(session)
-        if legacy:
-            # Not a refusal to start: the legacy record stays readable; it just decides nothing until sealed.
-            log.warning(
-                "the audit chain holds %d entries written before it was keyed: `audit verify` reports them, "
-                "and their gates and queued runs are not acted on, until an admin runs `day2ops audit seal`",
-                legacy,
-            )
-        app.state.settings = settings
-        app.state.db = db
-        app.state.catalog = Catalog.load(settings.catalog_dir, settings.playbook_dir)
-        app.state.choices = PrismChoices(settings)
-        app.state.approvals = ApprovalService(settings.default_gate_hours)
-        app.state.runs = RunService(settings, db, app.state.catalog, app.state.choices, app.state.approvals)
-        interrupted = app.state.runs.recover()
-        if interrupted:
-            log.warning(
-                "runs interrupted by the last stop of %s: %s", settings.instance_id, ", ".join(interrupted)
-            )
+        db = _start_services(app, settings)
         ticker = asyncio.create_task(_tick_forever(app))
         yield
         ticker.cancel()

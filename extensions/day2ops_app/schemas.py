@@ -174,20 +174,6 @@ class EventOut(Out):
     created: str
 
 
-class EvidenceOut(Out):
-    host: str
-    task: str
-    action: str
-    status: str
-    started_at: str | None
-    ended_at: str | None
-    task_ext_ids: list[str]
-    ext_ids: list[str]
-    vm_ext_ids: list[str]
-    recovery_point_ext_ids: list[str]
-    migration: dict
-
-
 class ScheduleCreate(Body):
     name: str = Field(min_length=1, max_length=128)
     item_id: str = Field(max_length=128)

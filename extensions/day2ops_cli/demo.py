@@ -61,7 +61,7 @@ def _wait_for_port(port: int, child: subprocess.Popen, seconds: float = 60) -> N
 def _add_demo_users(settings) -> None:
     from day2ops_app.db.engine import Database
     from day2ops_app.db.migrate import upgrade
-    from day2ops_app.users import add_user
+    from day2ops_app.services.users import add_user
 
     upgrade(settings.db_url)
     db = Database(settings.db_url)

@@ -9,6 +9,8 @@ import json
 import os
 import sys
 
+from day2ops_app.collection import ApiError, PrismClient, examine
+
 MARKS = {"ok": "ok", "warn": "WARN", "fail": "FAIL", "skip": "skip"}
 # The Prism client retries an unreachable server for up to two minutes; a preflight answers sooner.
 MAX_RETRIES = 1
@@ -91,14 +93,6 @@ def render(report: dict) -> str:
 
 
 def doctor(args: argparse.Namespace) -> None:
-    from day2ops_app.collection import importable
-    from day2ops_app.settings import Settings
-
-    importable(Settings().data_dir)
-    from ansible_collections.day2ops.ahv.plugins.module_utils._doctor import examine
-    from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
-    from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PrismClient
-
     options = prism_options(args)
     try:
         client = PrismClient.from_options(options)

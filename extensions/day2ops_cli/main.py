@@ -84,7 +84,7 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def _user_add(args: argparse.Namespace) -> None:
-    from day2ops_app.users import add_user
+    from day2ops_app.services.users import add_user
 
     db = _database()
     try:
@@ -96,7 +96,7 @@ def _user_add(args: argparse.Namespace) -> None:
 
 
 def _user_disable(args: argparse.Namespace) -> None:
-    from day2ops_app.users import set_disabled
+    from day2ops_app.services.users import set_disabled
 
     disabled = args.action == "disable"
     try:
@@ -111,7 +111,7 @@ def _user_disable(args: argparse.Namespace) -> None:
 
 
 def _user_unlock(args: argparse.Namespace) -> None:
-    from day2ops_app import logins
+    from day2ops_app.services import logins
 
     key = logins.address_key(args.address) if args.address else logins.user_key(args.username)
     with _database().session() as session:
@@ -121,7 +121,7 @@ def _user_unlock(args: argparse.Namespace) -> None:
 
 def _token_create(args: argparse.Namespace) -> None:
     from day2ops_app.db.tables import User
-    from day2ops_app.tokens import issue
+    from day2ops_app.services.tokens import issue
     from sqlalchemy import select
 
     settings = _settings()

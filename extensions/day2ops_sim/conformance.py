@@ -37,6 +37,26 @@ STRICT_WITHOUT_SOURCE = (
     "segments whose SDK release lists no OData fields inherit the previous segment's list",
 )
 
+_SCALARS = ("str", "datetime", "date", "bool", "int", "float")
+
+
+def _scalar_problem(value, kind: str, where: str) -> str | None:
+    """What is wrong with `value` as a scalar of `kind` (one of _SCALARS), or None."""
+    if kind in ("str", "datetime", "date"):
+        if not isinstance(value, str):
+            return f"{where} must be a string."
+        if kind == "datetime" and not _RFC3339.match(value):
+            return f"{where} must be an RFC 3339 date-time such as 2026-01-31T10:00:00Z."
+        if kind == "date" and not _DATE.match(value):
+            return f"{where} must be a date such as 2026-01-31."
+        return None
+    if kind == "bool":
+        return None if isinstance(value, bool) else f"{where} must be true or false."
+    numeric = int if kind == "int" else (int, float)
+    if isinstance(value, numeric) and not isinstance(value, bool):
+        return None
+    return f"{where} must be {'an integer' if kind == 'int' else 'a number'}."
+
 
 @dataclass(frozen=True)
 class OperationSpec:
@@ -104,26 +124,9 @@ class VersionSpec:
             return [FieldError(f"{where} is null; omit the field instead (no SDK sends null).", path)]
         if kind == "object":
             return []
-        if kind in ("str", "datetime", "date"):
-            if not isinstance(value, str):
-                return [FieldError(f"{where} must be a string.", path)]
-            if kind == "datetime" and not _RFC3339.match(value):
-                return [
-                    FieldError(f"{where} must be an RFC 3339 date-time such as 2026-01-31T10:00:00Z.", path)
-                ]
-            if kind == "date" and not _DATE.match(value):
-                return [FieldError(f"{where} must be a date such as 2026-01-31.", path)]
-            return []
-        if kind == "bool":
-            return [] if isinstance(value, bool) else [FieldError(f"{where} must be true or false.", path)]
-        if kind in ("int", "float"):
-            numeric = int if kind == "int" else (int, float)
-            ok = isinstance(value, numeric) and not isinstance(value, bool)
-            return (
-                []
-                if ok
-                else [FieldError(f"{where} must be {'an integer' if kind == 'int' else 'a number'}.", path)]
-            )
+        if kind in _SCALARS:
+            problem = _scalar_problem(value, kind, where)
+            return [FieldError(problem, path)] if problem else []
         if m := _LIST.match(kind):
             if not isinstance(value, list):
                 return [FieldError(f"{where} must be a list.", path)]

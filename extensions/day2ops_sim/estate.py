@@ -51,6 +51,21 @@ OS_CHOICES = [
     ("linux", "RHEL 8.10", "rhel"),
 ]
 
+# The settings every demo VM shares; their order is the VM's key order, which a seed's estate keeps.
+VM_FLAGS = {
+    "isVcpuHardPinningEnabled": False,
+    "isCpuPassthroughEnabled": False,
+    "isMemoryOvercommitEnabled": False,
+    "isGpuConsoleEnabled": False,
+    "isCpuHotplugEnabled": True,
+    "isScsiControllerEnabled": True,
+    "isBrandingEnabled": True,
+    "isVgaConsoleEnabled": True,
+    "isAgentVm": False,
+    "isLiveMigrateCapable": True,
+    "isCrossClusterMigrationInProgress": False,
+}
+
 
 @dataclass
 class ClusterSpec:
@@ -177,27 +192,71 @@ class VmFactory:
         (sockets, cores), mem_gib, _ = rng.choices(SHAPES, weights=[s[2] for s in SHAPES])[0]
         family, os_name, _ = OS_CHOICES[os_index if os_index is not None else rng.randrange(len(OS_CHOICES))]
         cid = cluster["extId"]
-        disks = []
-        for index, size_gib in enumerate(
-            [rng.choice([40, 60, 80, 100])]
-            + [rng.choice([50, 100, 200, 500, 1024]) for _ in range(rng.randrange(3))]
-        ):
-            disks.append(
-                {
-                    "extId": self.ids.uuid(),
-                    "diskAddress": {"busType": "SCSI", "index": index},
-                    "backingInfo": {
-                        "$objectType": "vmm.v4.ahv.config.VmDisk",
-                        "diskExtId": self.ids.uuid(),
-                        "diskSizeBytes": size_gib * GIB,
-                        "storageContainer": {"extId": self.container[cid]},
-                        "isMigrationInProgress": False,
-                    },
-                }
-            )
-        ip = self.next_ip(cid)
         on = power_state == "ON"
-        nic = {
+        # The draws below run in a fixed order: the same seed gives the same estate.
+        disks = self._disks(cid)
+        nic = self._nic(cid, on)
+        windows = family == "windows"
+        guest_tools = self._guest_tools(ngt, family, os_name, on)
+        cats = [{"extId": self.cat[(k, v)]} for k, v in (categories or {}).items()]
+        vm = {
+            "extId": self.ids.uuid(),
+            "name": name,
+            "description": f"{os_name}",
+            "createTime": rfc3339(self.created),
+            "updateTime": rfc3339(self.created),
+            "numSockets": sockets,
+            "numCoresPerSocket": cores,
+            "numThreadsPerCore": 1,
+            "numNumaNodes": 0,
+            "memorySizeBytes": mem_gib * GIB,
+            **VM_FLAGS,
+            "generationUuid": self.ids.uuid(),
+            "biosUuid": self.ids.uuid(),
+            "categories": cats,
+            "ownershipInfo": {"owner": {"extId": "00000000-0000-0000-0000-000000000000"}},
+            "cluster": {"extId": cid},
+            "guestTools": guest_tools,
+            "hardwareClockTimezone": "UTC" if not windows else "America/New_York",
+            "bootConfig": _boot_config(windows),
+            "machineType": "Q35" if windows else "PC",
+            "powerState": power_state,
+            "disks": disks,
+            "cdRoms": [],
+            "nics": [nic],
+            "gpus": [],
+            "serialPorts": [],
+            "protectionType": "UNPROTECTED",
+        }
+        if on:
+            vm["host"] = {"extId": rng.choice(self.hosts[cid])}
+        return vm
+
+    def _disks(self, cid: str) -> list[dict]:
+        """A boot disk and up to two data disks, of sizes drawn from what real VMs carry."""
+        rng = self.rng
+        sizes = [rng.choice([40, 60, 80, 100])] + [
+            rng.choice([50, 100, 200, 500, 1024]) for _ in range(rng.randrange(3))
+        ]
+        return [
+            {
+                "extId": self.ids.uuid(),
+                "diskAddress": {"busType": "SCSI", "index": index},
+                "backingInfo": {
+                    "$objectType": "vmm.v4.ahv.config.VmDisk",
+                    "diskExtId": self.ids.uuid(),
+                    "diskSizeBytes": size_gib * GIB,
+                    "storageContainer": {"extId": self.container[cid]},
+                    "isMigrationInProgress": False,
+                },
+            }
+            for index, size_gib in enumerate(sizes)
+        ]
+
+    def _nic(self, cid: str, on: bool) -> dict:
+        """One NIC on the cluster's subnet with the next address; the guest reports it while on."""
+        ip = self.next_ip(cid)
+        return {
             "extId": self.ids.uuid(),
             "backingInfo": {
                 "model": "VIRTIO",
@@ -214,8 +273,10 @@ class VmFactory:
                 "ipv4Info": {"learnedIpAddresses": [ipv4(ip)] if on else []},
             },
         }
-        windows = family == "windows"
-        ngt_on = ngt and rng.random() < 0.9
+
+    def _guest_tools(self, ngt: bool, family: str, os_name: str, on: bool) -> dict:
+        """NGT as installed: most installs are enabled; it answers only while the VM runs."""
+        ngt_on = ngt and self.rng.random() < 0.9
         guest_tools = {
             "isInstalled": ngt,
             "isEnabled": ngt_on,
@@ -224,61 +285,23 @@ class VmFactory:
             # NGT quiesces Linux guests too (freeze/thaw scripts), under the same capability name.
             "capabilities": ["VSS_SNAPSHOT", "SELF_SERVICE_RESTORE"] if ngt_on else [],
             "isVssSnapshotCapable": ngt_on,
-            "isVmMobilityDriversInstalled": ngt and windows,
+            "isVmMobilityDriversInstalled": ngt and family == "windows",
             "availableVersion": "4.2",
         }
         if ngt:
             guest_tools["version"] = "4.2"
             guest_tools["guestOsVersion"] = f"{family}:64:{os_name}"
-        cats = [{"extId": self.cat[(k, v)]} for k, v in (categories or {}).items()]
-        vm = {
-            "extId": self.ids.uuid(),
-            "name": name,
-            "description": f"{os_name}",
-            "createTime": rfc3339(self.created),
-            "updateTime": rfc3339(self.created),
-            "numSockets": sockets,
-            "numCoresPerSocket": cores,
-            "numThreadsPerCore": 1,
-            "numNumaNodes": 0,
-            "memorySizeBytes": mem_gib * GIB,
-            "isVcpuHardPinningEnabled": False,
-            "isCpuPassthroughEnabled": False,
-            "isMemoryOvercommitEnabled": False,
-            "isGpuConsoleEnabled": False,
-            "isCpuHotplugEnabled": True,
-            "isScsiControllerEnabled": True,
-            "isBrandingEnabled": True,
-            "isVgaConsoleEnabled": True,
-            "isAgentVm": False,
-            "isLiveMigrateCapable": True,
-            "isCrossClusterMigrationInProgress": False,
-            "generationUuid": self.ids.uuid(),
-            "biosUuid": self.ids.uuid(),
-            "categories": cats,
-            "ownershipInfo": {"owner": {"extId": "00000000-0000-0000-0000-000000000000"}},
-            "cluster": {"extId": cid},
-            "guestTools": guest_tools,
-            "hardwareClockTimezone": "UTC" if not windows else "America/New_York",
-            "bootConfig": {
-                "$objectType": "vmm.v4.ahv.config.UefiBoot",
-                "isSecureBootEnabled": True,
-                "bootOrder": ["DISK", "CDROM", "NETWORK"],
-            }
-            if windows
-            else {"$objectType": "vmm.v4.ahv.config.LegacyBoot", "bootOrder": ["CDROM", "DISK", "NETWORK"]},
-            "machineType": "Q35" if windows else "PC",
-            "powerState": power_state,
-            "disks": disks,
-            "cdRoms": [],
-            "nics": [nic],
-            "gpus": [],
-            "serialPorts": [],
-            "protectionType": "UNPROTECTED",
+        return guest_tools
+
+
+def _boot_config(windows: bool) -> dict:
+    if windows:
+        return {
+            "$objectType": "vmm.v4.ahv.config.UefiBoot",
+            "isSecureBootEnabled": True,
+            "bootOrder": ["DISK", "CDROM", "NETWORK"],
         }
-        if on:
-            vm["host"] = {"extId": rng.choice(self.hosts[cid])}
-        return vm
+    return {"$objectType": "vmm.v4.ahv.config.LegacyBoot", "bootOrder": ["CDROM", "DISK", "NETWORK"]}
 
 
 @dataclass

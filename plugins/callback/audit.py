@@ -60,6 +60,7 @@ import json
 import os
 import re
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 from uuid import uuid4
 
 from ansible import context
@@ -70,11 +71,8 @@ try:
 except ImportError:  # pragma: no cover - every supported ansible-core has it
     load_extra_vars = None
 
-try:
-    from ansible.module_utils.six.moves.urllib.parse import urlsplit
-except ImportError:  # pragma: no cover
-    from urllib.parse import urlsplit
-
+# The one import from the collection back into the app, and an optional one: this callback writes to
+# the app's audit store (day2ops_app.audit and .db only), and without the app installed it records nothing.
 try:
     from day2ops_app.audit import store
     from day2ops_app.audit.redact import Redactor

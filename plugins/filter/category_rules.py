@@ -65,7 +65,7 @@ def retention_plan(vms, rules, default, name_prefix="dr", run_id=""):
     ]
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {
             "category_rule": category_rule,

@@ -78,6 +78,52 @@ def _escape(text):
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
+# Margins around the plot: the value axis on the left, the legend on the right, the dates below.
+LEFT = 64
+RIGHT = 160
+UPPER = 16
+LOWER = 40
+
+
+def _chart_frame(metric, top, width, height):
+    """The SVG's opening, its title and the two axes with the top value and zero."""
+    plot_w, plot_h = width - LEFT - RIGHT, height - UPPER - LOWER
+    return [
+        '<svg xmlns="http://www.w3.org/2000/svg" role="img" width="%d" height="%d" viewBox="0 0 %d %d">'
+        % (width, height, width, height),
+        "<title>%s per %s and date</title>" % (_escape(metric), "group"),
+        '<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#888"/>'
+        % (LEFT, UPPER + plot_h, LEFT + plot_w, UPPER + plot_h),
+        '<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#888"/>' % (LEFT, UPPER, LEFT, UPPER + plot_h),
+        '<text x="%d" y="%d" text-anchor="end" font-size="11">%s</text>'
+        % (LEFT - 6, UPPER + 10, _escape("%.0f" % top)),
+        '<text x="%d" y="%d" text-anchor="end" font-size="11">0</text>' % (LEFT - 6, UPPER + plot_h),
+    ]
+
+
+def _group_line(n, group, points, width):
+    """The n-th group's line, its points and its legend entry."""
+    colour = COLOURS[n % len(COLOURS)]
+    parts = [
+        '<polyline fill="none" stroke="%s" stroke-width="2" points="%s"><title>%s</title></polyline>'
+        % (colour, " ".join("%.1f,%.1f" % p for p in points), _escape(group))
+    ]
+    parts.extend('<circle cx="%.1f" cy="%.1f" r="3" fill="%s"/>' % (px, py, colour) for px, py in points)
+    parts.append(
+        '<rect x="%d" y="%d" width="10" height="10" fill="%s"/>'
+        '<text x="%d" y="%d" font-size="12">%s</text>'
+        % (
+            width - RIGHT + 16,
+            UPPER + 18 * n,
+            colour,
+            width - RIGHT + 32,
+            UPPER + 18 * n + 9,
+            _escape(group),
+        )
+    )
+    return parts
+
+
 def trend_svg(trend, metric="cost", width=720, height=320):
     """An inline SVG line chart of `metric` per group and date, from the trend store's text."""
     rows = list(csv.DictReader(io.StringIO(trend or "")))
@@ -91,57 +137,28 @@ def trend_svg(trend, metric="cost", width=720, height=320):
     groups = sorted(set(r["group"] for r in rows))
     values = dict(((r["date"], r["group"]), float(r[metric] or 0)) for r in rows)
     top = max(values.values()) or 1.0
-    left, right, upper, lower = 64, 160, 16, 40
-    plot_w, plot_h = width - left - right, height - upper - lower
+    plot_w, plot_h = width - LEFT - RIGHT, height - UPPER - LOWER
 
     def x(i):
-        return left + (plot_w * i / (len(dates) - 1) if len(dates) > 1 else plot_w / 2.0)
+        return LEFT + (plot_w * i / (len(dates) - 1) if len(dates) > 1 else plot_w / 2.0)
 
     def y(v):
-        return upper + plot_h * (1 - v / top)
+        return UPPER + plot_h * (1 - v / top)
 
-    parts = [
-        '<svg xmlns="http://www.w3.org/2000/svg" role="img" width="%d" height="%d" viewBox="0 0 %d %d">'
-        % (width, height, width, height),
-        "<title>%s per %s and date</title>" % (_escape(metric), "group"),
-        '<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#888"/>'
-        % (left, upper + plot_h, left + plot_w, upper + plot_h),
-        '<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#888"/>' % (left, upper, left, upper + plot_h),
-        '<text x="%d" y="%d" text-anchor="end" font-size="11">%s</text>'
-        % (left - 6, upper + 10, _escape("%.0f" % top)),
-        '<text x="%d" y="%d" text-anchor="end" font-size="11">0</text>' % (left - 6, upper + plot_h),
-    ]
+    parts = _chart_frame(metric, top, width, height)
     for i, date in enumerate(dates):
         parts.append(
             '<text x="%.1f" y="%d" text-anchor="middle" font-size="11">%s</text>'
             % (x(i), height - 16, _escape(date))
         )
     for n, group in enumerate(groups):
-        colour = COLOURS[n % len(COLOURS)]
         points = [(x(i), y(values[(d, group)])) for i, d in enumerate(dates) if (d, group) in values]
-        parts.append(
-            '<polyline fill="none" stroke="%s" stroke-width="2" points="%s"><title>%s</title></polyline>'
-            % (colour, " ".join("%.1f,%.1f" % p for p in points), _escape(group))
-        )
-        for px, py in points:
-            parts.append('<circle cx="%.1f" cy="%.1f" r="3" fill="%s"/>' % (px, py, colour))
-        parts.append(
-            '<rect x="%d" y="%d" width="10" height="10" fill="%s"/>'
-            '<text x="%d" y="%d" font-size="12">%s</text>'
-            % (
-                width - right + 16,
-                upper + 18 * n,
-                colour,
-                width - right + 32,
-                upper + 18 * n + 9,
-                _escape(group),
-            )
-        )
+        parts.extend(_group_line(n, group, points, width))
     parts.append("</svg>")
     return "".join(parts)
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {
             "chargeback_csv": chargeback_csv,

@@ -48,6 +48,6 @@ def cmdb_drift(vms, records, fields):
     return drift
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {"cmdb_drift": cmdb_drift}

@@ -16,6 +16,6 @@ def wave_progress(plans, wave, rolled_back=None):
     return progress(plans or [], dict(name=wave["wave"]["name"], vms=wave["vms"]), rolled_back or [])
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {"wave_progress": wave_progress}

@@ -31,6 +31,6 @@ def placeholders(text, values):
     return PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), str(text))
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {"placeholders": placeholders}

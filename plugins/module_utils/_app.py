@@ -16,9 +16,14 @@ Retries and TLS are the shared Transport's; every error is an ApiError.
 
 from __future__ import annotations
 
-from ansible.module_utils.six.moves.urllib.parse import quote
+from urllib.parse import quote
 
-from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError, Transport
+from ansible_collections.day2ops.ahv.plugins.module_utils._http import (
+    ApiError,
+    BearerAuth,
+    Transport,
+    connection_options,
+)
 
 # What a gate's status can be; only "pending" is still open.
 GATE_STATUSES = ("pending", "approved", "rejected", "timed_out", "canceled")
@@ -60,7 +65,7 @@ def _hint(status):
     return APP_HINT
 
 
-class AppClient(object):
+class AppClient:
     """One run's view of the app: open and read the approval gates of run `run_id`."""
 
     def __init__(self, transport, run_id):
@@ -72,11 +77,9 @@ class AppClient(object):
         return cls(
             Transport(
                 options["app_url"],
-                api_key="Bearer %s" % options["run_token"],
-                api_key_header="Authorization",
-                validate_certs=options.get("validate_certs", True),
-                ca_path=options.get("ca_path"),
-                timeout=options.get("request_timeout") or 30.0,
+                BearerAuth(options["run_token"]),
+                ("app_url (DAY2OPS_APP_URL)",),
+                **connection_options(options),
             ),
             options["run_id"],
         )
@@ -85,13 +88,7 @@ class AppClient(object):
         return "/api/runs/%s/gates" % quote(str(self.run_id), safe="")
 
     def _call(self, method, path, action, body=None):
-        try:
-            response = self.transport.request(method, path, action, body=body)
-        except ApiError as err:
-            # The transport's own hints name Prism's options; this server is the app.
-            if err.hint and "nutanix_host" in err.hint:
-                err.hint = APP_HINT
-            raise
+        response = self.transport.request(method, path, action, body=body)
         if response.status_code >= 300:
             raise ApiError(
                 action,

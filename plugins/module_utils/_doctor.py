@@ -17,14 +17,15 @@ import binascii
 import email.utils
 import time
 
+from ansible_collections.day2ops.ahv.plugins.module_utils import (
+    _clustermgmt,
+    _dataprotection,
+    _prism_config,
+    _vmm,
+)
 from ansible_collections.day2ops.ahv.plugins.module_utils._chargeback import CHARGEBACK_FIELDS
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError, TlsError
-from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import (
-    CATEGORIES,
-    VMS,
-    CategoryIndex,
-    list_clusters,
-)
+from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import CategoryIndex
 from ansible_collections.day2ops.ahv.plugins.module_utils._move import BASE as MOVE_BASE
 from ansible_collections.day2ops.ahv.plugins.module_utils._move import PAGE as MOVE_PAGE
 from ansible_collections.day2ops.ahv.plugins.module_utils._move import (
@@ -32,15 +33,14 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._move import (
     workload_shapes,
     workload_statuses,
 )
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism import (
-    NAMESPACES,
-    _is_version,
-    odata_quote,
-    version_minor,
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism import NAMESPACES, _is_version, version_minor
+from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points import (
+    for_vm_filter,
+    list_recovery_points,
 )
-from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points import list_recovery_points
 from ansible_collections.day2ops.ahv.plugins.module_utils._templates import list_templates
 from ansible_collections.day2ops.ahv.plugins.module_utils._templates import versions as template_versions
+from ansible_collections.day2ops.ahv.plugins.module_utils._v4 import odata_quote
 from ansible_collections.day2ops.ahv.plugins.module_utils._vcenter import VCenterClient
 from ansible_collections.day2ops.ahv.plugins.module_utils._vms import (
     POWER_STATES,
@@ -57,10 +57,10 @@ VCENTER_CA_OPTION = "vcenter ca_path (VMWARE_CA_PATH)"
 # A cheap list per namespace, to find the versions an older Prism Central serves when it does not
 # answer OPTIONS .../unversioned/info; probed from the newest segment any SDK release has, down.
 VERSION_PROBES = {
-    "vmm": ("ahv/config/vms", 3),
-    "prism": ("config/tasks", 4),
-    "clustermgmt": ("config/clusters", 3),
-    "dataprotection": ("config/recovery-points", 4),
+    _vmm.NAMESPACE: (_vmm.VMS, 3),
+    _prism_config.NAMESPACE: (_prism_config.TASKS, 4),
+    _clustermgmt.NAMESPACE: (_clustermgmt.CLUSTERS, 3),
+    _dataprotection.NAMESPACE: (_dataprotection.RECOVERY_POINTS, 4),
 }
 NAMESPACE_FLOWS = {
     "vmm": "inventory, safe patch, templates",
@@ -201,7 +201,7 @@ def refused(name, flow, operation, err):
 
 
 def _list_vms(client, seen):
-    items, total = client.page("vmm", VMS, action="list VMs", params={"$limit": 1})
+    items, total = _vmm.page_vms(client, {"$limit": 1})
     seen["vm"] = items[0] if items else None
     if not items:
         return WARN, "the account sees no VMs", "check that the role's scope covers the VMs the flows act on"
@@ -218,7 +218,7 @@ def _vm_odata(client, seen):
     )
     fields = sorted(set(SUMMARY_FIELDS) | set(CHARGEBACK_FIELDS))
     params = {"$select": ",".join(fields), "$filter": flt, "$orderby": "name", "$limit": 1}
-    items, _total = client.page("vmm", VMS, action="list VMs with OData", params=params)
+    items, _total = _vmm.page_vms(client, params, "list VMs with OData")
     if not [v for v in items if v.get("extId") == vm.get("extId")]:
         return WARN, "the $filter built from VM '%s' did not find it: %s" % (vm.get("name"), flt)
     return OK, "$select (%d fields), $filter on name, cluster/extId, powerState, and $orderby work" % len(
@@ -230,7 +230,7 @@ def _vm_etag(client, seen):
     vm = seen.get("vm")
     if not vm:
         return SKIP, "no VM to read"
-    _data, etag = client.get("vmm", VMS + "/{0}", vm["extId"], action="read VM %s" % vm["extId"])
+    _data, etag = _vmm.read_vm(client, vm["extId"])
     if not etag:
         return (
             FAIL,
@@ -246,7 +246,7 @@ def _categories(client, seen):
     if refs:
         ext_id = refs[0]["extId"]
     else:
-        items, _total = client.page("prism", CATEGORIES, action="list categories", params={"$limit": 1})
+        items, _total = _prism_config.page_categories(client, {"$limit": 1})
         if not items:
             return (
                 WARN,
@@ -254,12 +254,8 @@ def _categories(client, seen):
                 "the flows scope VMs by Category: create them or widen the role",
             )
         ext_id = items[0]["extId"]
-    category, _etag = client.get(
-        "prism",
-        CATEGORIES + "/{0}",
-        ext_id,
-        action="read the associations of Category %s" % ext_id,
-        params={"$expand": "detailedAssociations"},
+    category, _etag = _prism_config.read_category(
+        client, ext_id, "read the associations of Category %s" % ext_id, {"$expand": "detailedAssociations"}
     )
     pair = "%s:%s" % (category.get("key"), category.get("value"))
     index = CategoryIndex.load(client, keys=[category.get("key")])
@@ -273,7 +269,7 @@ def _categories(client, seen):
 
 def _recovery_points(client, seen):
     vm = seen.get("vm")
-    flt = "vmRecoveryPoints/any(v:v/vmExtId eq %s)" % odata_quote(vm["extId"]) if vm else None
+    flt = for_vm_filter(vm["extId"]) if vm else None
     points = list_recovery_points(client, flt, "creationTime desc", limit=1)
     return OK, "listed%s, newest first: %d found" % (
         " for VM '%s' ($filter on vmRecoveryPoints)" % vm.get("name") if vm else "",
@@ -282,12 +278,8 @@ def _recovery_points(client, seen):
 
 
 def _clusters(client, seen):
-    clusters = list_clusters(client)
-    ahv = sorted(
-        c.get("name") or c.get("extId")
-        for c in clusters
-        if "PRISM_CENTRAL" not in ((c.get("config") or {}).get("clusterFunction") or [])
-    )
+    clusters = _clustermgmt.list_clusters(client)
+    ahv = sorted(c.get("name") or c.get("extId") for c in clusters if not _clustermgmt.is_prism_central(c))
     # Which cluster replicates to which (protection policies) is in no namespace day2ops reads.
     if len(ahv) >= 2:
         return OK, "%d AHV clusters to replicate between: %s" % (len(ahv), ", ".join(ahv))
@@ -312,7 +304,7 @@ def _templates(client, seen):
 
 
 def _tasks(client, seen):
-    items, _total = client.page("prism", "config/tasks", action="list tasks", params={"$limit": 1})
+    items, _total = _prism_config.page_tasks(client, {"$limit": 1})
     if not items:
         return OK, "tasks can be listed; none yet, so the id form shows after the first change"
     ext_id = items[0]["extId"]
@@ -377,7 +369,7 @@ def connection_checks(client, options, now):
     host, port = options["nutanix_host"], options.get("nutanix_port") or 9440
     try:
         response = transport.request(
-            "GET", client.path("clustermgmt", "config/clusters"), "reach Prism Central", params={"$limit": 1}
+            "GET", _clustermgmt.clusters_path(client), "reach Prism Central", params={"$limit": 1}
         )
     except TlsError as err:
         return [check("TLS", EVERY_FLOW, FAIL, err.message, tls_fix(host, port, PRISM_CA_OPTION))], False

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.day2ops.ahv.plugins.module_utils._dataprotection import create_recovery_point
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism import TASK_DONE, task_completion, task_error
 from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points import (
-    RECOVERY_POINTS,
     act,
     copies_on,
     read,
@@ -82,7 +82,7 @@ class Pipeline(object):
 
     def _create(self, vm):
         label = "create recovery point '%s'" % vm.name
-        vm.task = self.client.submit("POST", "dataprotection", RECOVERY_POINTS, action=label, body=vm.body)
+        vm.task = create_recovery_point(self.client, vm.body, label)
         vm.task_ext_ids.append(vm.task)
         vm.status = "running"
 

@@ -14,9 +14,9 @@ import json
 import time
 import traceback
 
-from ansible.module_utils.six.moves.urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit
 
-from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError, Transport
+from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError, Auth, BearerAuth, Transport
 
 try:
     from cryptography.hazmat.primitives import hashes, serialization
@@ -87,14 +87,20 @@ def _fail(response, action, hint):
 def append_rows(account, spreadsheet_id, sheet_range, rows, api_url=SHEETS_API, validate_certs=True):
     """Append `rows` after the table at `sheet_range`; Google's `updates` (range, row count)."""
     token_uri = urlsplit(account["token_uri"])
-    tokens = Transport("%s://%s" % (token_uri.scheme, token_uri.netloc), validate_certs=validate_certs)
+    tokens = Transport(
+        "%s://%s" % (token_uri.scheme, token_uri.netloc),
+        Auth(),
+        ("the token_uri of service_account_file",),
+        validate_certs=validate_certs,
+    )
     action = "get a Google access token for %s" % account["client_email"]
     grant = {"grant_type": JWT_GRANT, "assertion": assertion(account)}
     response = tokens.request("POST", token_uri.path, action, form=grant)
     if response.status_code >= 300:
         _fail(response, action, "check that the key is current and the service account is enabled")
-    token = response.json()["access_token"]
-    sheets = Transport(api_url, validate_certs=validate_certs)
+    sheets = Transport(
+        api_url, BearerAuth(response.json()["access_token"]), ("api_url",), validate_certs=validate_certs
+    )
     action = "append %d row(s) to spreadsheet %s" % (len(rows), spreadsheet_id)
     response = sheets.request(
         "POST",
@@ -103,7 +109,6 @@ def append_rows(account, spreadsheet_id, sheet_range, rows, api_url=SHEETS_API, 
         action,
         params={"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"},
         body={"majorDimension": "ROWS", "values": rows},
-        headers={"Authorization": "Bearer %s" % token},
     )
     if response.status_code >= 300:
         _fail(

@@ -3,15 +3,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Private to day2ops.ahv: other collections must not import it; it changes without notice.
 
-The HTTP transport under every day2ops client (Prism v4, Move v2, vCenter): session, auth,
-TLS, timeouts, and retries with backoff that honour Retry-After. Prism replays a repeated
-request id, so a retried POST is never doubled there; Move and vCenter keep no such record, so
-a mutation that may have reached them is resent only after reading back that it did not act
-(`send_mutation`).
+The HTTP transport under every day2ops client (Prism v4, Move v2, vCenter, ServiceNow, Google,
+the app, AWX): session, auth, TLS, timeouts, and retries with backoff that honour Retry-After. It
+assumes no server: each caller gives the URL, an auth object and the options its hints name.
+Prism replays a repeated request id, so a retried POST is never doubled there; the other servers
+keep no such record, so a mutation that may have reached them is resent only after reading back
+that it did not act (`send_mutation`).
 """
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import random
 import re
@@ -96,45 +98,82 @@ def error_from(action, response, message=None, code=None, hints=None):
     )
 
 
-class TokenAuth(object):
-    """Calls under a token that a login call returns (vCenter's session, Move's JWT).
+class Auth:
+    """Calls without credentials (an OAuth token endpoint), and what every auth object answers.
+
+    headers(transport) gives the headers one call carries; renew() is asked after a 401 and says
+    whether sending the call once more may succeed.
+    """
+
+    def headers(self, transport):
+        return {}
+
+    def renew(self):
+        return False
+
+
+class BasicAuth(Auth):
+    """A user name and password on every call (Prism's local accounts, ServiceNow)."""
+
+    def __init__(self, username, password):
+        # Latin-1, as requests encodes a user and password given as text: the bytes servers saw so far.
+        pair = ("%s:%s" % (username, password or "")).encode("latin-1")
+        self._headers = {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+
+    def headers(self, transport):
+        return self._headers
+
+
+class HeaderKeyAuth(Auth):
+    """A key sent as it is in a header of its own (Prism's X-ntnx-api-key)."""
+
+    def __init__(self, header, key):
+        self._headers = {header: key}
+
+    def headers(self, transport):
+        return self._headers
+
+
+class BearerAuth(HeaderKeyAuth):
+    """A token given once that lasts the whole use (the app's run token, AWX's, a Google access token)."""
+
+    def __init__(self, token):
+        super().__init__("Authorization", "Bearer " + token)
+
+
+class LoginTokenAuth(Auth):
+    """Calls under a token that a login call returns (vCenter's session, Move's JWT), in `header`
+    after `scheme`. `login(transport)` sends that call with authenticate=False and returns the token.
 
     The token is fetched on first use and once more when the server answers 401, because it
     expired: Move's after about 15 minutes, in the middle of a long poll; vCenter's when idle.
     """
 
-    def __init__(self, transport, login, header, scheme=""):
-        self.transport = transport
+    def __init__(self, login, header, scheme=""):
         self._login = login
         self.header = header
         self.scheme = scheme
         self._token = None
         self.logins = 0
 
-    def request(self, method, path, action, **kwargs):
-        response = self._send(method, path, action, kwargs)
-        if response.status_code == 401:
-            self._token = None
-            response = self._send(method, path, action, kwargs)
-        return response
-
-    def call(self, method, path, action, took_effect=None, **kwargs):
-        """(response, effect): request(), or for a mutation with a read-back `took_effect`, the
-        result of send_mutation (these servers replay no request ids)."""
-        if took_effect is None:
-            return self.request(method, path, action, **kwargs), None
-        return send_mutation(
-            lambda: self.request(method, path, action, **kwargs),
-            took_effect,
-            self.transport.max_retries + 1,
-        )
-
-    def _send(self, method, path, action, kwargs):
+    def headers(self, transport):
         if self._token is None:
-            self._token = self._login()
+            self._token = self._login(transport)
             self.logins += 1
-        headers = {self.header: self.scheme + self._token}
-        return self.transport.request(method, path, action, headers=headers, **kwargs)
+        return {self.header: self.scheme + self._token}
+
+    def renew(self):
+        self._token = None
+        return True
+
+
+def connection_options(options):
+    """The Transport keywords for the TLS and timeout options, which every doc fragment spells alike."""
+    return dict(
+        validate_certs=options.get("validate_certs", True),
+        ca_path=options.get("ca_path"),
+        timeout=options.get("request_timeout") or 30.0,
+    )
 
 
 def retry_after_seconds(value, now=None):
@@ -159,11 +198,29 @@ def backoff_seconds(attempt, base=0.5, cap=8.0):
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
+class _Call:
+    """One request as the retry loop sends it, again and again."""
+
+    def __init__(self, method, url, action, careful, retry_statuses, **kwargs):
+        self.method = method
+        self.url = url
+        self.action = action
+        # A mutation that a server without request-id replay may have acted on: never resent blind.
+        self.careful = careful
+        self.retry_statuses = retry_statuses - UNSURE_STATUSES if careful else retry_statuses
+        self.kwargs = kwargs
+        self.request_id = kwargs["headers"].get(REQUEST_ID_HEADER)
+
+
 class Transport:
-    """One requests session to one server, shared by the threads that page and poll concurrently."""
+    """One requests session to one server, shared by the threads that page and poll concurrently.
+
+    `auth` is one of the auth objects above; `hint_options` are the caller's names for the server's
+    address (its module options, or settings), which the hints of a call that reached nothing cite.
+    """
 
     @classmethod
-    def from_options(cls, options, prefix, default_port, **kwargs):
+    def from_options(cls, options, prefix, default_port, auth, **kwargs):
         """The transport that `<prefix>_host`/`<prefix>_port` and the shared TLS and timeout options name
         (the doc fragments of Prism, vCenter and Move spell them alike)."""
         host = options[prefix + "_host"]
@@ -171,27 +228,23 @@ class Transport:
             host = "[%s]" % host  # an IPv6 literal
         return cls(
             "https://%s:%s" % (host, options.get(prefix + "_port") or default_port),
-            validate_certs=options.get("validate_certs", True),
-            ca_path=options.get("ca_path"),
-            timeout=options.get("request_timeout") or 30.0,
-            address_options=(prefix + "_host", prefix + "_port"),
+            auth,
+            (prefix + "_host", prefix + "_port"),
+            **connection_options(options),
             **kwargs,
         )
 
     def __init__(
         self,
         base_url,
-        username=None,
-        password=None,
-        api_key=None,
-        api_key_header="X-ntnx-api-key",
+        auth,
+        hint_options,
         validate_certs=True,
         ca_path=None,
         timeout=30.0,
         max_retries=5,
         retry_max_seconds=120.0,
         pool_size=8,
-        address_options=("nutanix_host", "nutanix_port"),
         replays_request_id=False,
     ):
         if requests is None:
@@ -201,8 +254,8 @@ class Transport:
                 hint="install it (pip install requests) on the host that runs the module",
             )
         self.base_url = base_url.rstrip("/")
-        # The module options that name this server, for hints: Prism's, vCenter's or Move's.
-        self.address_options = "%s and %s" % address_options
+        self.auth = auth
+        self.hint_options = " and ".join(hint_options)
         self.timeout = timeout
         self.max_retries = max_retries
         self.retry_max_seconds = retry_max_seconds
@@ -213,10 +266,6 @@ class Transport:
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
-        if api_key:
-            self.session.headers[api_key_header] = api_key
-        elif username is not None:
-            self.session.auth = (username, password or "")
         # Passed on every request: a session-wide value loses to REQUESTS_CA_BUNDLE in the environment.
         self.verify = (ca_path or True) if validate_certs else False
         if not validate_certs:
@@ -242,6 +291,7 @@ class Transport:
         form=None,
         retry_statuses=RETRY_STATUSES,
         safe=False,
+        authenticate=True,
     ):
         """Send one call, retrying what is worth retrying; return the final requests.Response.
 
@@ -253,67 +303,98 @@ class Transport:
         surely did not act (refused with 408 or 429, or no connection made), unless the caller says
         it is `safe` to repeat (a read by POST, an idempotent call). Otherwise an unsure status is
         returned, and a lost answer raises UnsureError, for the caller to read back what happened.
+
+        The call carries the transport's credentials unless `authenticate` is False (a login call);
+        a 401 is sent once more when the auth renewed them (a login token that expired).
         """
         headers = dict(headers or {})
-        careful = method != "GET" and not (safe or self.replays_request_id)
-        if careful:
-            retry_statuses = retry_statuses - UNSURE_STATUSES
         if method != "GET":
             headers[REQUEST_ID_HEADER] = request_id or str(uuid.uuid4())
-        url = self.base_url + path
+        call = _Call(
+            method,
+            self.base_url + path,
+            action,
+            method != "GET" and not (safe or self.replays_request_id),
+            retry_statuses,
+            params=params,
+            json=body,
+            data=form,
+            headers=headers,
+        )
+        auth = self.auth if authenticate else Auth()
+        response = self._send(call, auth)
+        if response.status_code == 401 and auth.renew():
+            response = self._send(call, auth)
+        return response
+
+    def call(self, method, path, action, took_effect=None, **kwargs):
+        """(response, effect): request(), or for a mutation with a read-back `took_effect`, the
+        result of send_mutation (for servers that replay no request ids)."""
+        if took_effect is None:
+            return self.request(method, path, action, **kwargs), None
+        return send_mutation(
+            lambda: self.request(method, path, action, **kwargs), took_effect, self.max_retries + 1
+        )
+
+    def _send(self, call, auth):
+        """`call` under the auth's current credentials, sent again while its answer is worth retrying."""
+        headers = dict(call.kwargs["headers"], **auth.headers(self))
         deadline = time.monotonic() + self.retry_max_seconds
         attempt = 0
         while True:
             attempt += 1
-            self._count("requests")
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=body,
-                    data=form,
-                    headers=headers,
-                    timeout=self.timeout,
-                    verify=self.verify,
-                )
-            except requests.exceptions.SSLError as exc:
-                raise TlsError(
-                    action,
-                    "the TLS certificate of %s could not be verified (%s)" % (self.base_url, _reason(exc)),
-                    hint="set ca_path to the CA bundle that signed it, or validate_certs: false for a lab",
-                ) from None
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                if careful and not _never_sent(exc):
-                    raise UnsureError(
-                        action,
-                        "no answer from %s (%s); it may have acted" % (self.base_url, _reason(exc)),
-                        request_id=headers.get(REQUEST_ID_HEADER),
-                    ) from None
-                response, failure, wait = None, exc, None
-            except (requests.exceptions.RequestException, OSError) as exc:
-                # Not worth retrying: a bad URL, an unreadable ca_path, and the like.
-                raise ApiError(
-                    action,
-                    "the request to %s could not be sent (%s)" % (self.base_url, _reason(exc)),
-                    hint="check %s, and ca_path" % self.address_options,
-                ) from None
-            else:
-                if response.status_code not in retry_statuses:
+            response, failure = self._attempt(call, headers)
+            wait = None
+            if response is not None:
+                if response.status_code not in call.retry_statuses:
                     return response
-                failure, wait = response, retry_after_seconds(response.headers.get("Retry-After"))
+                wait = retry_after_seconds(response.headers.get("Retry-After"))
             delay = backoff_seconds(attempt) if wait is None else wait
             if attempt > self.max_retries or time.monotonic() + delay > deadline:
-                if response is not None:
-                    return response
-                raise ApiError(
-                    action,
-                    "cannot reach %s after %d attempts (%s)" % (self.base_url, attempt, _reason(failure)),
-                    request_id=headers.get(REQUEST_ID_HEADER),
-                    hint="check %s, the network path, and that the server is up" % self.address_options,
-                )
+                return self._last(call, response, failure, attempt)
             self._count("retries")
             time.sleep(delay)
+
+    def _attempt(self, call, headers):
+        """One try: (response, None), or (None, the exception) when no connection worth retrying was made."""
+        self._count("requests")
+        kwargs = dict(call.kwargs, headers=headers)
+        try:
+            return self.session.request(
+                call.method, call.url, timeout=self.timeout, verify=self.verify, **kwargs
+            ), None
+        except requests.exceptions.SSLError as exc:
+            raise TlsError(
+                call.action,
+                "the TLS certificate of %s could not be verified (%s)" % (self.base_url, _reason(exc)),
+                hint="set ca_path to the CA bundle that signed it, or validate_certs: false for a lab",
+            ) from None
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            if call.careful and not _never_sent(exc):
+                raise UnsureError(
+                    call.action,
+                    "no answer from %s (%s); it may have acted" % (self.base_url, _reason(exc)),
+                    request_id=call.request_id,
+                ) from None
+            return None, exc
+        except (requests.exceptions.RequestException, OSError) as exc:
+            # Not worth retrying: a bad URL, an unreadable ca_path, and the like.
+            raise ApiError(
+                call.action,
+                "the request to %s could not be sent (%s)" % (self.base_url, _reason(exc)),
+                hint="check %s, and ca_path" % self.hint_options,
+            ) from None
+
+    def _last(self, call, response, failure, attempts):
+        """The answer when retries are spent: the last response, or the error of a server never reached."""
+        if response is not None:
+            return response
+        raise ApiError(
+            call.action,
+            "cannot reach %s after %d attempts (%s)" % (self.base_url, attempts, _reason(failure)),
+            request_id=call.request_id,
+            hint="check %s, the network path, and that the server is up" % self.hint_options,
+        )
 
 
 def _never_sent(exc):

@@ -9,12 +9,11 @@ than one object, is an error that says which objects matched and what to pass in
 
 from __future__ import annotations
 
+from ansible_collections.day2ops.ahv.plugins.module_utils._clustermgmt import list_clusters, read_cluster
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism import odata_quote
-
-CLUSTERS = "config/clusters"
-CATEGORIES = "config/categories"
-VMS = "ahv/config/vms"
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism_config import list_categories
+from ansible_collections.day2ops.ahv.plugins.module_utils._v4 import odata_quote
+from ansible_collections.day2ops.ahv.plugins.module_utils._vmm import list_vms, read_vm
 
 
 def pick_one(kind, name, matches, label=lambda m: m.get("extId")):
@@ -47,35 +46,21 @@ def unless_gone(read, required=True):
 
 def vms_named(client, name, action=None):
     """Every VM of that name: Prism lets VMs share one."""
-    return client.list(
-        "vmm",
-        VMS,
-        action=action or "find VM '%s'" % name,
-        params={"$filter": "name eq %s" % odata_quote(name)},
-    )
+    return list_vms(client, {"$filter": "name eq %s" % odata_quote(name)}, action or "find VM '%s'" % name)
 
 
 def find_vm(client, ext_id=None, name=None):
     if ext_id:
-        vm, _etag = client.get("vmm", VMS + "/{0}", ext_id, action="read VM %s" % ext_id)
-        return vm
+        return read_vm(client, ext_id)[0]
     vms = vms_named(client, name)
     return pick_one(
         "VM", name, vms, lambda vm: "%s (cluster %s)" % (vm["extId"], (vm.get("cluster") or {}).get("extId"))
     )
 
 
-def list_clusters(client, odata_filter=None):
-    params = {"$filter": odata_filter} if odata_filter else None
-    return client.list("clustermgmt", CLUSTERS, action="list clusters", params=params)
-
-
 def find_cluster(client, ext_id=None, name=None):
     if ext_id:
-        cluster, _etag = client.get(
-            "clustermgmt", CLUSTERS + "/{0}", ext_id, action="read cluster %s" % ext_id
-        )
-        return cluster
+        return read_cluster(client, ext_id)
     return pick_one("cluster", name, list_clusters(client, "name eq %s" % odata_quote(name)))
 
 
@@ -107,14 +92,11 @@ class CategoryIndex:
     def load(cls, client, keys=None):
         """All Categories, or only those of `keys` (one filtered list call per key, concurrently)."""
         if keys is None:
-            return cls(client.list("prism", CATEGORIES, action="list categories"))
+            return cls(list_categories(client))
         found = []
         for chunk in client.map(
-            lambda key: client.list(
-                "prism",
-                CATEGORIES,
-                action="list categories of key '%s'" % key,
-                params={"$filter": "key eq %s" % odata_quote(key)},
+            lambda key: list_categories(
+                client, {"$filter": "key eq %s" % odata_quote(key)}, "list categories of key '%s'" % key
             ),
             sorted(set(keys)),
         ):

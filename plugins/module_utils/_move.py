@@ -20,11 +20,12 @@ from __future__ import annotations
 import re
 import time
 from collections import namedtuple
+from functools import partial
 from urllib.parse import quote
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import (
     ApiError,
-    TokenAuth,
+    LoginTokenAuth,
     Transport,
     error_from,
 )
@@ -210,46 +211,48 @@ class Inventory(namedtuple("Inventory", "vms count")):
         return not isinstance(self.count, int) or len(self.vms) >= self.count
 
 
-class MoveClient(object):
-    def __init__(self, transport, username, password, poll_interval=2.0):
+def login(username, password, transport):
+    """A new JWT from the classic login, which every Move 5.x serves."""
+    action = "log in to Nutanix Move"
+    response = transport.request(
+        "POST",
+        BASE + "/users/login",
+        action,
+        body={"Spec": {"UserName": username, "Password": password}},
+        safe=True,
+        authenticate=False,
+    )
+    if response.status_code >= 300:
+        raise _failure(action, response)
+    token = _first(response.json(), "Status.Token")
+    if not token:
+        raise ApiError(action, "no Status.Token in the answer (%s)" % _seen(response.json()), hint=SHAPE_HINT)
+    return token
+
+
+class MoveClient:
+    def __init__(self, transport, username, poll_interval=2.0):
         self.transport = transport
         self.username = username
-        self.password = password
         self.poll_interval = poll_interval
-        self.auth = TokenAuth(transport, self.login, "Authorization", "Bearer ")
 
     @classmethod
     def from_options(cls, options):
         """Build a client from the move doc fragment's option names."""
-        return cls(
-            Transport.from_options(options, "move", 443),
-            options["move_username"],
-            options["move_password"],
+        auth = LoginTokenAuth(
+            partial(login, options["move_username"], options["move_password"]), "Authorization", "Bearer "
         )
+        return cls(Transport.from_options(options, "move", 443, auth), options["move_username"])
 
-    def login(self):
-        """A new JWT from the classic login, which every Move 5.x serves."""
-        action = "log in to Nutanix Move"
-        response = self.transport.request(
-            "POST",
-            BASE + "/users/login",
-            action,
-            body={"Spec": {"UserName": self.username, "Password": self.password}},
-            safe=True,
-        )
-        if response.status_code >= 300:
-            raise _failure(action, response)
-        token = _first(response.json(), "Status.Token")
-        if not token:
-            raise ApiError(
-                action, "no Status.Token in the answer (%s)" % _seen(response.json()), hint=SHAPE_HINT
-            )
-        return token
+    @property
+    def auth(self):
+        """The login token: how many logins it took so far."""
+        return self.transport.auth
 
     def call(self, method, path, action, body=None, params=None, safe=False, took_effect=None):
         """One call; its JSON answer. A mutation is sent again only if `took_effect()` (a read-back
         returning what the call would have answered, or None) says the lost attempt did not act."""
-        response, effect = self.auth.call(
+        response, effect = self.transport.call(
             method, path, action, took_effect, params=params, body=body, safe=safe
         )
         if response is None:

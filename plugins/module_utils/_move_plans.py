@@ -27,18 +27,18 @@ def _one(action, kind, items, wanted, keys):
     return found[0]
 
 
-def build_spec(client, params):
-    """The Spec of `POST /move/v2/plans` from the move_plan options."""
-    action = "create Move plan '%s'" % params["name"]
+def _require_options(action, params):
     required = ["source_provider", "target_provider", "target_cluster", "vms", "network_mappings"]
     missing = [k for k in required if not params.get(k)]
     if missing:
         raise ApiError(
             action, "%s missing" % ", ".join(missing), hint="give every one of %s" % ", ".join(required)
         )
-    providers = [p["Spec"] for p in client.providers()]
-    source = _one(action, "source provider", providers, params["source_provider"], ("Name", "UUID"))
-    target = _one(action, "target provider", providers, params["target_provider"], ("Name", "UUID"))
+
+
+def _aos_target(client, action, providers, wanted):
+    """The target provider, with its clusters; fails when it is not Prism Central/AHV."""
+    target = _one(action, "target provider", providers, wanted, ("Name", "UUID"))
     if "AOSProperties" not in target:
         # The list may leave the clusters out [R]; the provider's own read has them [C: S2 S4].
         target = client.provider(target["UUID"])["Spec"]
@@ -46,6 +46,11 @@ def build_spec(client, params):
         raise ApiError(
             action, "'%s' is not a Prism Central/AHV target" % target["Name"], hint="name the AOS provider"
         )
+    return target
+
+
+def _placement(action, target, params):
+    """The target cluster and its storage container (the cluster's first when none is named)."""
     cluster = _one(
         action, "cluster", target["AOSProperties"]["Clusters"], params["target_cluster"], ("Name", "UUID")
     )
@@ -55,31 +60,49 @@ def build_spec(client, params):
         if params.get("target_container")
         else containers[0]
     )
-    inventory = source_vms(client, source["UUID"], params["vms"])
-    vms = [_one(action, "VM", inventory, vm, ("VMName", "VMUuid")) for vm in params["vms"]]
+    return cluster, container
+
+
+def _network_mappings(action, mappings, inventory, cluster):
+    """Move's NetworkMappings: source port groups by id, target and test networks of the cluster."""
     port_groups = dict((n["Name"], n["ID"]) for vm in inventory for n in vm.get("Networks") or ())
-    mappings = []
-    for i, mapping in enumerate(params["network_mappings"]):
+
+    def network(i, role, wanted):
+        where = "network_mappings[%d].%s network" % (i, role)
+        return _one(action, where, cluster["Networks"], wanted, ("Name", "UUID"))
+
+    out = []
+    for i, mapping in enumerate(mappings):
         source_net = port_groups.get(mapping["source"], mapping["source"])
-        target_net = _one(
-            action,
-            "network_mappings[%d].target network" % i,
-            cluster["Networks"],
-            mapping["target"],
-            ("Name", "UUID"),
-        )
-        test_net = ""
-        if mapping.get("test"):
-            test_net = _one(
-                action,
-                "network_mappings[%d].test network" % i,
-                cluster["Networks"],
-                mapping["test"],
-                ("Name", "UUID"),
-            )["UUID"]
-        mappings.append(
+        target_net = network(i, "target", mapping["target"])
+        test_net = network(i, "test", mapping["test"])["UUID"] if mapping.get("test") else ""
+        out.append(
             {"SourceNetworkID": source_net, "TargetNetworkID": target_net["UUID"], "TestNetworkID": test_net}
         )
+    return out
+
+
+def _workload_vm(vm, params):
+    return {
+        "VMReference": {"UUID": vm["VMUuid"], "VMID": vm["VmID"], "VMName": vm["VMName"]},
+        "GuestPrepMode": params["guest_prep_mode"],
+        "AllowUVMOps": params["guest_prep_mode"] == "auto",
+        "RetainMacAddress": params["retain_mac"],
+        "UninstallGuestTools": params["uninstall_vmware_tools"],
+        "InstallNGT": params["install_ngt"],
+    }
+
+
+def build_spec(client, params):
+    """The Spec of `POST /move/v2/plans` from the move_plan options."""
+    action = "create Move plan '%s'" % params["name"]
+    _require_options(action, params)
+    providers = [p["Spec"] for p in client.providers()]
+    source = _one(action, "source provider", providers, params["source_provider"], ("Name", "UUID"))
+    target = _aos_target(client, action, providers, params["target_provider"])
+    cluster, container = _placement(action, target, params)
+    inventory = source_vms(client, source["UUID"], params["vms"])
+    vms = [_one(action, "VM", inventory, vm, ("VMName", "VMUuid")) for vm in params["vms"]]
     return {
         "Name": params["name"],
         "SourceInfo": {"ProviderUUID": source["UUID"]},
@@ -87,27 +110,14 @@ def build_spec(client, params):
             "ProviderUUID": target["UUID"],
             "AOSProviderAttrs": {"ClusterUUID": cluster["UUID"], "ContainerUUID": container["UUID"]},
         },
-        "NetworkMappings": mappings,
+        "NetworkMappings": _network_mappings(action, params["network_mappings"], inventory, cluster),
         "Settings": {
             "GuestPrepMode": params["guest_prep_mode"],
             "NicConfigMode": "retain",
             # -1: nothing scheduled; seeding starts when the plan is started.
             "Schedule": {"ScheduleAtEpochSec": -1},
         },
-        "Workload": {
-            "Type": "VM",
-            "VMs": [
-                {
-                    "VMReference": {"UUID": vm["VMUuid"], "VMID": vm["VmID"], "VMName": vm["VMName"]},
-                    "GuestPrepMode": params["guest_prep_mode"],
-                    "AllowUVMOps": params["guest_prep_mode"] == "auto",
-                    "RetainMacAddress": params["retain_mac"],
-                    "UninstallGuestTools": params["uninstall_vmware_tools"],
-                    "InstallNGT": params["install_ngt"],
-                }
-                for vm in vms
-            ],
-        },
+        "Workload": {"Type": "VM", "VMs": [_workload_vm(vm, params) for vm in vms]},
     }
 
 

@@ -17,7 +17,13 @@ from datetime import datetime, timedelta, timezone
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
-from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError, Transport
+from ansible_collections.day2ops.ahv.plugins.module_utils._http import (
+    ApiError,
+    BasicAuth,
+    HeaderKeyAuth,
+    Transport,
+)
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism_config import read_task, tasks_by_ext_id
 
 # v4.0 is what every GA Prism Central serves (pc.2024.3 serves nothing newer); newer
 # segments are opt-in per namespace through `api_versions`.
@@ -25,8 +31,6 @@ DEFAULT_API_VERSIONS = {"vmm": "v4.0", "prism": "v4.0", "clustermgmt": "v4.0", "
 NAMESPACES = tuple(sorted(DEFAULT_API_VERSIONS))
 TASK_DONE = frozenset(("SUCCEEDED", "FAILED", "CANCELED"))
 PAGE_LIMIT = 100  # the largest $limit Prism accepts
-TASKS_PER_POLL = 40  # task ids per `extId eq ... or ...` filter, to keep URLs well under 4 KiB
-TASKS = "config/tasks"
 
 HINTS = {
     400: "fix the field or query option named above",
@@ -37,11 +41,6 @@ HINTS = {
     428: "the request lacked If-Match; please report this as a day2ops bug",
     429: "Prism Central is throttling requests; lower the concurrency or retry later",
 }
-
-
-def odata_quote(value):
-    """An OData string literal: single quotes doubled, as OData requires."""
-    return "'%s'" % str(value).replace("'", "''")
 
 
 _RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?$")
@@ -104,13 +103,15 @@ class PrismClient:
                 hint="set nutanix_username and nutanix_password (or NUTANIX_USERNAME/NUTANIX_PASSWORD), "
                 "or nutanix_api_key",
             )
+        if options.get("nutanix_api_key"):
+            auth = HeaderKeyAuth("X-ntnx-api-key", options["nutanix_api_key"])
+        else:
+            auth = BasicAuth(options["nutanix_username"], options.get("nutanix_password"))
         transport = Transport.from_options(
             options,
             "nutanix",
             9440,
-            username=options.get("nutanix_username"),
-            password=options.get("nutanix_password"),
-            api_key=options.get("nutanix_api_key"),
+            auth,
             max_retries=options.get("max_retries", 5),
             pool_size=options.get("concurrency") or 8,
             replays_request_id=True,
@@ -234,32 +235,31 @@ class PrismClient:
     def change_fresh(self, namespace, template, *args, **kwargs):
         """Read an entity, let `decide(entity)` pick the mutation, send it with the ETag just read.
 
-        `decide` returns None when the entity needs no change, or (method, namespace, template,
-        args, body). On 412 (someone changed it in between) the entity is read again and asked
-        again, once: the change may no longer be needed. Returns (entity, decision, result).
+        `decide` returns None when the entity needs no change, or the Change to send (_v4.Change, as a
+        namespace helper builds it). On 412 (someone changed it in between) the entity is read again and
+        asked again, once: the change may no longer be needed. Returns (entity, change, result).
         """
         decide = kwargs.pop("decide")
         action = kwargs["action"]
         for attempt in (1, 2):
             entity, etag = self.get(namespace, template, *args, action=action)
-            decision = decide(entity)
-            if decision is None:
+            change = decide(entity)
+            if change is None:
                 return entity, None, None
-            method, ns, path, path_args, body = decision
+            method, ns, path, path_args, body = change  # a Change, or any 5-tuple in its order
             try:
                 result = self.submit(method, ns, path, *path_args, action=action, body=body, if_match=etag)
             except ApiError as err:
                 if err.status == 412 and attempt == 1:
                     continue
                 raise
-            return entity, decision, result
+            return entity, change, result
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- tasks ------------------------------------------------------------------------------
 
     def task(self, ext_id, action="read task"):
-        data, _etag = self.get("prism", TASKS + "/{0}", ext_id, action=action)
-        return data
+        return read_task(self, ext_id, action)
 
     def wait_task(self, ext_id, timeout, action, raise_on_failure=True):
         """Poll one task with backoff until it ends or `timeout` seconds pass."""
@@ -269,18 +269,8 @@ class PrismClient:
         return task
 
     def tasks(self, ext_ids, action):
-        """The current state of many tasks at once: `extId eq ... or ...` list filters, 40 ids per call,
-        the calls concurrent. Tasks Prism no longer knows are absent from the answer."""
-        ids = list(dict.fromkeys(ext_ids))
-        chunks = [ids[i : i + TASKS_PER_POLL] for i in range(0, len(ids), TASKS_PER_POLL)]
-        params = [{"$filter": " or ".join("extId eq %s" % odata_quote(i) for i in chunk)} for chunk in chunks]
-        found = []
-        for items, _total in self.map(
-            lambda p: self.page("prism", TASKS, action=action, params=dict(p, **{"$limit": 100})),
-            params,
-        ):
-            found.extend(items)
-        return found
+        """The current state of many tasks at once, in a few list calls; unknown tasks are absent."""
+        return tasks_by_ext_id(self, ext_ids, action)
 
     def wait_tasks(self, ext_ids, timeout, action):
         """Poll many tasks together, a few list calls per round; returns {ext_id: task}, failed ones too."""
@@ -358,26 +348,6 @@ def created(task, rel, action):
             "up by name" % task.get("extId"),
         )
     return found[0]
-
-
-def ended_tasks(client, statuses, operations=(), completed_since=None, newest_first=False, limit=None):
-    """Tasks that ended in one of `statuses`, of one of `operations` (any when empty), at or after
-    `completed_since` (an RFC 3339 time as Prism wrote it), by completion time; every page, or `limit`."""
-    clauses = ["(%s)" % " or ".join("status eq Prism.Config.TaskStatus'%s'" % s for s in statuses)]
-    if operations:
-        clauses.append("(%s)" % " or ".join("operation eq %s" % odata_quote(op) for op in operations))
-    if completed_since:
-        clauses.append("completedTime ge %s" % completed_since)
-    params = {
-        "$filter": " and ".join(clauses),
-        "$orderby": "completedTime desc" if newest_first else "completedTime asc",
-    }
-    return client.list("prism", TASKS, action="list the tasks that ended", params=params, limit=limit)
-
-
-def tasks_url(client):
-    """The URL of the task list, as an event names where it came from."""
-    return client.transport.base_url + client.path("prism", TASKS)
 
 
 def _error_text(response):

@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+from ansible_collections.day2ops.ahv.plugins.module_utils import _dataprotection
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
 from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import pick_one, unless_gone
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism import odata_quote, parse_time
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism import parse_time
+from ansible_collections.day2ops.ahv.plugins.module_utils._v4 import odata_quote
 
-RECOVERY_POINTS = "config/recovery-points"
 CONSISTENCY = {"crash_consistent": "CRASH_CONSISTENT", "application_consistent": "APPLICATION_CONSISTENT"}
 VSS_TYPE = "dataprotection.v4.common.VssProperties"
 IDS_PER_FILTER = 40  # `locationAgnosticId eq ... or ...` clauses per list call, to keep URLs short
@@ -83,9 +84,7 @@ def for_vm_filter(vm_ext_id):
 
 def read(client, ext_id):
     """(recovery point, etag)."""
-    return client.get(
-        "dataprotection", RECOVERY_POINTS + "/{0}", ext_id, action="read recovery point %s" % ext_id
-    )
+    return _dataprotection.read_recovery_point(client, ext_id)
 
 
 def act(client, ext_id, label, verb=None, body=None, needed=None):
@@ -94,16 +93,15 @@ def act(client, ext_id, label, verb=None, body=None, needed=None):
     Returns (the point as read for its ETag, the task ext_id). `needed(point)` may find, on a
     re-read after a 412, that the action is no longer needed: the task ext_id is None then.
     """
-    path = RECOVERY_POINTS + "/{0}" + ("/$actions/" + verb if verb else "")
 
     def decide(point):
         if needed is not None and not needed(point):
             return None
-        return ("POST" if verb else "DELETE", "dataprotection", path, (point["extId"],), body)
+        if verb:
+            return _dataprotection.recovery_point_action(point["extId"], verb, body)
+        return _dataprotection.delete_recovery_point(point["extId"])
 
-    point, _decision, task_ext_id = client.change_fresh(
-        "dataprotection", RECOVERY_POINTS + "/{0}", ext_id, action=label, decide=decide
-    )
+    point, _change, task_ext_id = _dataprotection.change_recovery_point(client, ext_id, label, decide)
     return point, task_ext_id
 
 
@@ -118,13 +116,7 @@ def list_recovery_points(client, odata_filter=None, order_by=None, limit=None, c
         params["$filter"] = odata_filter
     if order_by:
         params["$orderby"] = order_by
-    points = client.list(
-        "dataprotection",
-        RECOVERY_POINTS,
-        action="list recovery points",
-        params=params,
-        limit=None if cluster_ext_id else limit,
-    )
+    points = _dataprotection.list_recovery_points(client, params, None if cluster_ext_id else limit)
     if cluster_ext_id:
         points = [p for p in points if cluster_ext_id in locations(p)]
     return points[:limit] if limit else points

@@ -9,7 +9,12 @@ sysparm_offset until X-Total-Count is reached; retries and errors are the shared
 
 from __future__ import annotations
 
-from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError, Transport
+from ansible_collections.day2ops.ahv.plugins.module_utils._http import (
+    ApiError,
+    BasicAuth,
+    Transport,
+    connection_options,
+)
 
 PAGE = 1000
 
@@ -22,7 +27,7 @@ def _message(response):
         return (response.text or response.reason or "no body")[:300]
 
 
-class ServiceNowClient(object):
+class ServiceNowClient:
     def __init__(self, transport):
         self.transport = transport
 
@@ -31,10 +36,9 @@ class ServiceNowClient(object):
         return cls(
             Transport(
                 options["instance_url"],
-                username=options["username"],
-                password=options["password"],
-                validate_certs=options["validate_certs"],
-                ca_path=options.get("ca_path"),
+                BasicAuth(options["username"], options["password"]),
+                ("instance_url",),
+                **connection_options(options),
             )
         )
 

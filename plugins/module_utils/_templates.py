@@ -3,29 +3,24 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Private to day2ops.ahv: other collections must not import it; it changes without notice.
 
-AHV VM templates (vmm v4 C(content/templates)): lookups of templates and their versions by name or
-ext_id, changes sent with the template's fresh ETag (Prism guards versions with it too) and only the
-fields a client may set, the VMs a deployment made (by name, checked against its subtasks), and the
-summaries the template modules return.
+AHV VM templates (vmm v4, through _vmm): lookups of templates and their versions by name or ext_id,
+the only fields a client may set in an update, the VMs a deployment made (by name, checked against its
+subtasks), and the summaries the template modules return.
 """
 
 from __future__ import annotations
 
+from ansible_collections.day2ops.ahv.plugins.module_utils import _vmm
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
 from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import (
-    VMS,
     is_ext_id,
     pick_one,
     unless_gone,
     vms_named,
 )
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism import affected, odata_quote
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism import affected
+from ansible_collections.day2ops.ahv.plugins.module_utils._v4 import odata_quote
 
-TEMPLATES = "content/templates"
-TEMPLATE = TEMPLATES + "/{0}"
-VERSIONS = TEMPLATE + "/versions"
-TEMPLATE_REL = "vmm:content:template"
-VM_REL = "vmm:ahv:config:vm"
 VM_SOURCE = "vmm.v4.content.TemplateVmReference"
 VERSION_SOURCE = "vmm.v4.content.TemplateVersionReference"
 # The module option `override` and the VmConfigOverride fields it sets; memory is given in MiB.
@@ -44,7 +39,7 @@ _OVERRIDE_FIELDS = dict(
 
 def read(client, ext_id):
     """(template, etag)."""
-    return client.get("vmm", TEMPLATE, ext_id, action="read template %s" % ext_id)
+    return _vmm.read_template(client, ext_id)
 
 
 def list_templates(client, odata_filter=None, order_by="templateName", limit=None):
@@ -54,7 +49,7 @@ def list_templates(client, odata_filter=None, order_by="templateName", limit=Non
         params["$filter"] = odata_filter
     if order_by:
         params["$orderby"] = order_by
-    return client.list("vmm", TEMPLATES, action="list templates", params=params, limit=limit)
+    return _vmm.list_templates(client, params, limit)
 
 
 def find(client, ext_id=None, name=None, required=True):
@@ -74,13 +69,7 @@ def versions(client, template_ext_id, odata_filter=None):
     params = {"$orderby": "createTime"}
     if odata_filter:
         params["$filter"] = odata_filter
-    return client.list(
-        "vmm",
-        VERSIONS,
-        template_ext_id,
-        action="list the versions of template %s" % template_ext_id,
-        params=params,
-    )
+    return _vmm.list_template_versions(client, template_ext_id, params)
 
 
 def find_version(client, template, version, required=True):
@@ -122,18 +111,6 @@ def override(options):
     return out
 
 
-def change(client, template_ext_id, label, decide):
-    """A template change sent with the template's fresh ETag; `decide(template)` returns
-    (method, path, path_args, body), or None when a re-read after a 412 shows it is not needed.
-    Returns the task ext_id, or None."""
-
-    def fresh(template):
-        decision = decide(template)
-        return decision and (decision[0], "vmm", decision[1], decision[2], decision[3])
-
-    return client.change_fresh("vmm", TEMPLATE, template_ext_id, action=label, decide=fresh)[2]
-
-
 def update_body(template, description=None, version_spec=None):
     """The Template a PUT sends: only fields a client may set (vmm 4.0.1 Template: templateName,
     templateDescription, and templateVersionSpec to add a version), never the template as read.
@@ -156,8 +133,8 @@ def deployed_vm_ext_ids(client, task, action):
     subtasks = subtask_ext_ids(task)
     found = []
     for subtask in client.tasks(subtasks, action) if subtasks else []:
-        found.extend(affected(subtask, VM_REL))
-    return found or affected(task, VM_REL)
+        found.extend(affected(subtask, _vmm.VM_REL))
+    return found or affected(task, _vmm.VM_REL)
 
 
 def deployed_vms(client, task, count, names, action):
@@ -178,9 +155,7 @@ def deployed_vms(client, task, count, names, action):
             % (task.get("extId"), len(task_vm_ext_ids), ", ".join(task_vm_ext_ids) or "none", count),
             hint="give vm_names, so that the new VMs can be found by name",
         )
-    return client.map(
-        lambda ext_id: client.get("vmm", VMS + "/{0}", ext_id, action=action)[0], task_vm_ext_ids
-    )
+    return client.map(lambda ext_id: _vmm.read_vm(client, ext_id, action)[0], task_vm_ext_ids)
 
 
 def match_deployed(task_ext_id, names, named, task_vm_ext_ids, action):

@@ -12,12 +12,13 @@ tagging calls that select VMs by tag, which the VM list itself cannot do.
 from __future__ import annotations
 
 import base64
+from functools import partial
 from urllib.parse import quote
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import (
     RETRY_STATUSES,
     ApiError,
-    TokenAuth,
+    LoginTokenAuth,
     Transport,
     error_from,
 )
@@ -48,38 +49,42 @@ def _failure(action, response):
     return error_from(action, response, text, body["error_type"], HINTS)
 
 
-class VCenterClient(object):
-    def __init__(self, transport, username, password):
+def login(username, password, transport):
+    """A new session: basic auth once; vCenter answers 201 with the token as a bare JSON string."""
+    action = "log in to vCenter"
+    basic = "Basic " + base64.b64encode(("%s:%s" % (username, password)).encode()).decode()
+    # A second session is harmless: safe to send again.
+    response = transport.request(
+        "POST", "/api/session", action, headers={"Authorization": basic}, safe=True, authenticate=False
+    )
+    if response.status_code not in (200, 201):
+        raise _failure(action, response)
+    return response.json()
+
+
+class VCenterClient:
+    def __init__(self, transport):
         self.transport = transport
-        self._basic = "Basic " + base64.b64encode(("%s:%s" % (username, password)).encode()).decode()
-        self.auth = TokenAuth(transport, self.login, SESSION_HEADER)
 
     @classmethod
     def from_options(cls, options):
         """Build a client from the vcenter doc fragment's option names."""
-        return cls(
-            Transport.from_options(options, "vcenter", 443),
-            options["vcenter_username"],
-            options["vcenter_password"],
+        auth = LoginTokenAuth(
+            partial(login, options["vcenter_username"], options["vcenter_password"]), SESSION_HEADER
         )
+        return cls(Transport.from_options(options, "vcenter", 443, auth))
 
-    def login(self):
-        """A new session: basic auth once; vCenter answers 201 with the token as a bare JSON string."""
-        action = "log in to vCenter"
-        # A second session is harmless: safe to send again.
-        response = self.transport.request(
-            "POST", "/api/session", action, headers={"Authorization": self._basic}, safe=True
-        )
-        if response.status_code not in (200, 201):
-            raise _failure(action, response)
-        return response.json()
+    @property
+    def auth(self):
+        """The session token: how many logins it took so far."""
+        return self.transport.auth
 
     def call(self, method, path, action, params=None, body=None, took_effect=None, **kwargs):
         """One call; its JSON answer (None for 204). vCenter replays no request ids: a POST is sent
         again after a lost answer only if `took_effect()` (a read-back) returns None; otherwise
         the read-back's value is the answer. A POST without one only reads (tagging lists, the
         session), so it is safe to send again."""
-        response, effect = self.auth.call(
+        response, effect = self.transport.call(
             method, path, action, took_effect, params=params, body=body, safe=took_effect is None, **kwargs
         )
         if response is None:

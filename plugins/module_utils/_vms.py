@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import math
 
+from ansible_collections.day2ops.ahv.plugins.module_utils import _vmm
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
 from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import (
-    VMS,
     CategoryIndex,
     cluster_names,
     cluster_ext_id,
 )
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PAGE_LIMIT, odata_quote
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PAGE_LIMIT
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism_config import read_category
+from ansible_collections.day2ops.ahv.plugins.module_utils._v4 import odata_quote
 
 # What the summary reads; requested with $select whenever the caller does not want whole VMs.
 # The v4.0 SDK lists `cluster/extId` and `host/extId` as selectable, not `cluster` or `host`.
@@ -39,9 +41,6 @@ SUMMARY_FIELDS = (
     "nics",
     "categories",
 )
-# Guest shutdown and reboot take GuestPowerOptions as a required body in every SDK release; one with
-# nothing set asks for Prism's defaults, as the SDK's GuestPowerOptions() does.
-GUEST_POWER_OPTIONS = {"$objectType": "vmm.v4.ahv.config.GuestPowerOptions"}
 # Words, not on/off, which YAML reads as booleans.
 POWER_STATES = {"powered_on": "ON", "powered_off": "OFF", "paused": "PAUSED"}
 VMS_PER_ID_FILTER = 40  # `extId eq ...` clauses per call; ~2 KiB of URL
@@ -139,7 +138,7 @@ def list_vms(
     if not categories:
         if flt:
             params["$filter"] = flt
-        return client.list("vmm", VMS, action="list VMs", params=params, limit=limit), "server"
+        return _vmm.list_vms(client, params, limit=limit), "server"
     index = CategoryIndex.load(client, keys=list(categories))
     wanted = index.ext_ids(categories)
     if strategy not in STRATEGIES:
@@ -160,7 +159,7 @@ def list_vms(
         params["$select"] += ",categories"
     if flt:
         params["$filter"] = flt
-    vms = [vm for vm in client.list("vmm", VMS, action="list VMs", params=params) if _in_scope(vm, wanted)]
+    vms = [vm for vm in _vmm.list_vms(client, params) if _in_scope(vm, wanted)]
     return (vms[:limit] if limit else vms), "client"
 
 
@@ -170,7 +169,7 @@ def list_vm_names(client, odata_filter=None):
     params = {"$select": "extId,name", "$orderby": "name"}
     if odata_filter:
         params["$filter"] = odata_filter
-    return client.list("vmm", VMS, action="list VMs", params=params)
+    return _vmm.list_vms(client, params)
 
 
 def _in_scope(vm, wanted):
@@ -181,12 +180,11 @@ def _in_scope(vm, wanted):
 
 def _associated_vms(client, wanted):
     def members(category_id):
-        category, _etag = client.get(
-            "prism",
-            "config/categories/{0}",
+        category, _etag = read_category(
+            client,
             category_id,
-            action="read the associations of Category %s" % category_id,
-            params={"$expand": "detailedAssociations"},
+            "read the associations of Category %s" % category_id,
+            {"$expand": "detailedAssociations"},
         )
         return set(
             a.get("resourceId")
@@ -205,12 +203,8 @@ def _associated_vms(client, wanted):
 
 def _cheaper(client, scope, flt):
     """Associations when fetching the scoped VMs by ext_id takes fewer calls than paging the list."""
-    total = client.page(
-        "vmm",
-        VMS,
-        action="count VMs",
-        params=dict({"$limit": 1, "$select": "extId"}, **({"$filter": flt} if flt else {})),
-    )[1]
+    params = dict({"$limit": 1, "$select": "extId"}, **({"$filter": flt} if flt else {}))
+    total = _vmm.page_vms(client, params, "count VMs")[1]
     by_id = math.ceil(len(scope) / float(VMS_PER_ID_FILTER))
     by_list = math.ceil(total / float(PAGE_LIMIT))
     return "associations" if by_id * ID_CALL_COST <= by_list else "client"
@@ -223,7 +217,7 @@ def _by_associations(client, scope, flt, params):
         ids = " or ".join("extId eq %s" % odata_quote(i) for i in chunk)
         chunk_params = dict(params, **{"$filter": "(%s) and (%s)" % (ids, flt) if flt else ids})
         chunk_params.pop("$orderby", None)
-        return client.list("vmm", VMS, action="list VMs by Category", params=chunk_params)
+        return _vmm.list_vms(client, chunk_params, "list VMs by Category")
 
     vms = []
     for found in client.map(fetch, chunks):
@@ -266,16 +260,11 @@ def ensure_power(client, vm_ext_id, state, label, timeout):
     """Power a VM on or off (`state` ON or OFF) unless it is so already, and wait for it; the task
     ext_id, or None when nothing was needed."""
     verb = "power-on" if state == "ON" else "power-off"
-    _vm, _decision, task_ext_id = client.change_fresh(
-        "vmm",
-        VMS + "/{0}",
+    _vm, _change, task_ext_id = _vmm.change_vm(
+        client,
         vm_ext_id,
-        action=label,
-        decide=lambda vm: (
-            None
-            if vm.get("powerState") == state
-            else ("POST", "vmm", VMS + "/{0}/$actions/" + verb, (vm_ext_id,), None)
-        ),
+        label,
+        lambda vm: None if vm.get("powerState") == state else _vmm.power_vm(vm_ext_id, verb),
     )
     if task_ext_id:
         client.wait_task(task_ext_id, timeout, label)
@@ -291,25 +280,21 @@ def set_identity(client, vm_ext_id, identity, timeout):
     def rename(vm):
         if "name" not in identity or vm.get("name") == identity["name"]:
             return None
-        return ("PUT", "vmm", VMS + "/{0}", (vm_ext_id,), dict(vm, name=identity["name"]))
+        return _vmm.update_vm(vm_ext_id, dict(vm, name=identity["name"]))
 
-    def categories(verb):
-        def decide(vm):
-            current = [c.get("extId") for c in vm.get("categories") or ()]
-            if verb == "disassociate-categories":
-                ids = [i for i in current if i not in wanted]
-            else:
-                ids = [i for i in wanted if i not in current]
-            if "categories" not in identity or not ids:
-                return None
-            body = {"categories": [{"extId": i} for i in ids]}
-            return ("POST", "vmm", VMS + "/{0}/$actions/" + verb, (vm_ext_id,), body)
+    def disassociate(vm):
+        current = [c.get("extId") for c in vm.get("categories") or ()]
+        ids = [i for i in current if i not in wanted]
+        return _vmm.disassociate_categories(vm_ext_id, ids) if "categories" in identity and ids else None
 
-        return decide
+    def associate(vm):
+        current = [c.get("extId") for c in vm.get("categories") or ()]
+        ids = [i for i in wanted if i not in current]
+        return _vmm.associate_categories(vm_ext_id, ids) if "categories" in identity and ids else None
 
     tasks = []
-    for decide in (rename, categories("disassociate-categories"), categories("associate-categories")):
-        task_ext_id = client.change_fresh("vmm", VMS + "/{0}", vm_ext_id, action=label, decide=decide)[2]
+    for decide in (rename, disassociate, associate):
+        task_ext_id = _vmm.change_vm(client, vm_ext_id, label, decide)[2]
         if task_ext_id:
             client.wait_task(task_ext_id, timeout, label)
             tasks.append(task_ext_id)

@@ -205,33 +205,49 @@ def password_envs(wave):
     return sorted(set(a["password_env"] for a in accounts if a))
 
 
+def _name(where, value, errors):
+    if not isinstance(value, str) or not value:
+        errors.append("%s: must be a name" % where)
+    return value
+
+
+def _approvers(where, value, errors):
+    approvers = _names(where, value, errors, "app user names")
+    if not approvers and isinstance(value, list):
+        errors.append("%s: name at least one reviewer" % where)
+    return approvers
+
+
+def _count(where, value, errors):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        errors.append("%s: must be a whole number of at least 1" % where)
+    return value
+
+
+def _choice(where, value, errors, choices):
+    if value not in choices:
+        errors.append("%s: '%s' is not one of %s" % (where, value, ", ".join(choices)))
+    return value
+
+
 def _settings(where, data, errors):
     """The shared keys of a wave or of `defaults`, checked and normalized; absent keys left out."""
     out = {}
     for key in ("source_provider", "target_provider", "target_cluster", "target_container"):
         if key in data:
-            if not isinstance(data[key], str) or not data[key]:
-                errors.append("%s.%s: must be a name" % (where, key))
-            out[key] = data[key]
+            out[key] = _name("%s.%s" % (where, key), data[key], errors)
     if "network_mappings" in data:
         out["network_mappings"] = _mappings(where + ".network_mappings", data["network_mappings"], errors)
     if "categories" in data:
         out["categories"] = _pairs(where + ".categories", data["categories"], errors, "Category key")
     if "approvers" in data:
-        out["approvers"] = _names(where + ".approvers", data["approvers"], errors, "app user names")
-        if not out["approvers"] and isinstance(data["approvers"], list):
-            errors.append("%s.approvers: name at least one reviewer" % where)
+        out["approvers"] = _approvers(where + ".approvers", data["approvers"], errors)
     for key in ("approvals_required", "readiness_timeout"):
         if key in data:
-            value = data[key]
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                errors.append("%s.%s: must be a whole number of at least 1" % (where, key))
-            out[key] = value
+            out[key] = _count("%s.%s" % (where, key), data[key], errors)
     for key, choices in POLICIES.items():
         if key in data:
-            if data[key] not in choices:
-                errors.append("%s.%s: '%s' is not one of %s" % (where, key, data[key], ", ".join(choices)))
-            out[key] = data[key]
+            out[key] = _choice("%s.%s" % (where, key), data[key], errors, choices)
     if "window" in data:
         out["window"] = _window(where + ".window", data["window"], errors)
     if "guest_credentials" in data:
@@ -405,6 +421,59 @@ def _reason(entry):
     return "%s in plan %s" % (entry["move_state"], entry["plan_name"])
 
 
+def _workload_state(workload, undone):
+    """The wave's word for a Move workload's state."""
+    state = VM_STATE.get(workload.get("StateString")) or vm_failure(workload) or "seeding"
+    if state == "ready" and "CUTOVER" not in (workload.get("Actions") or []):
+        # Ready by its state, but Move does not offer the cutover (its plan is paused, say).
+        state = "seeding"
+    if state == "migrated" and workload.get("target_vm_ext_id") in undone:
+        state = "rolled_back"
+    return state
+
+
+def _vm_progress(vm, wave_plans, undone):
+    """One VM of the wave with its state in the newest of `wave_plans` (oldest first) holding it."""
+    entry = dict(vm, state="unplanned", plan_name=None, plan_uuid=None, workload_uuid=None)
+    entry.update(target_vm_ext_id=None, message=None, progress=None, actions=[])
+    for plan in wave_plans:
+        for w in plan.get("workloads") or []:
+            if w.get("VMId") != vm["vm"] and w.get("UUID") != vm["instance_uuid"]:
+                continue
+            entry.update(
+                state=_workload_state(w, undone),
+                plan_name=plan["Name"],
+                plan_uuid=plan["UUID"],
+                plan_state=plan_state(plan),
+                workload_uuid=w.get("UUID"),
+                move_state=w.get("StateString"),
+                target_vm_ext_id=w.get("target_vm_ext_id"),
+                message=w.get("ErrorMessage"),
+                progress=w.get("ProgressPercentage", w.get("Progress")),
+                actions=w.get("Actions") or [],
+            )
+    entry["reason"] = _reason(entry)
+    return entry
+
+
+def _to_plan(vms):
+    """The VMs that go into the next plan, and the live plans to cancel for them.
+
+    Move keeps a VM in one live plan: to try a VM again, the live plan holding it is cancelled, and its
+    VMs still waiting for cutover go into the next plan with it.
+    """
+    retry = set(v["name"] for v in vms if v["state"] in TO_PLAN)
+    stale = set(
+        v["plan_name"]
+        for v in vms
+        if v["name"] in retry and v["plan_name"] and v.get("plan_state") not in ENDED
+    )
+    retry.update(
+        v["name"] for v in vms if v["plan_name"] in stale and v["state"] not in ("migrated", "cutting_over")
+    )
+    return [v["name"] for v in vms if v["name"] in retry], stale
+
+
 def progress(plans, wave, rolled_back=()):
     """Each VM of the wave with its state in the newest wave plan holding it.
 
@@ -416,54 +485,17 @@ def progress(plans, wave, rolled_back=()):
         key=lambda p: plan_index(wave["name"], p["Name"]),
     )
     undone = set(rolled_back or ())
-    vms = []
-    for vm in wave["vms"]:
-        entry = dict(vm, state="unplanned", plan_name=None, plan_uuid=None, workload_uuid=None)
-        entry.update(target_vm_ext_id=None, message=None, progress=None, actions=[])
-        for plan in wave_plans:
-            for w in plan.get("workloads") or []:
-                if w.get("VMId") != vm["vm"] and w.get("UUID") != vm["instance_uuid"]:
-                    continue
-                state = VM_STATE.get(w.get("StateString")) or vm_failure(w) or "seeding"
-                if state == "ready" and "CUTOVER" not in (w.get("Actions") or []):
-                    # Ready by its state, but Move does not offer the cutover (its plan is paused, say).
-                    state = "seeding"
-                if state == "migrated" and w.get("target_vm_ext_id") in undone:
-                    state = "rolled_back"
-                entry.update(
-                    state=state,
-                    plan_name=plan["Name"],
-                    plan_uuid=plan["UUID"],
-                    plan_state=plan_state(plan),
-                    workload_uuid=w.get("UUID"),
-                    move_state=w.get("StateString"),
-                    target_vm_ext_id=w.get("target_vm_ext_id"),
-                    message=w.get("ErrorMessage"),
-                    progress=w.get("ProgressPercentage", w.get("Progress")),
-                    actions=w.get("Actions") or [],
-                )
-        entry["reason"] = _reason(entry)
-        vms.append(entry)
+    vms = [_vm_progress(vm, wave_plans, undone) for vm in wave["vms"]]
     by_state = {}
     for entry in vms:
         by_state.setdefault(entry["state"], []).append(entry["name"])
     last = plan_index(wave["name"], wave_plans[-1]["Name"]) if wave_plans else 0
-    # Move keeps a VM in one live plan: to try a VM again, the live plan holding it is cancelled, and its
-    # VMs still waiting for cutover go into the next plan with it.
-    retry = set(v["name"] for v in vms if v["state"] in TO_PLAN)
-    stale = set(
-        v["plan_name"]
-        for v in vms
-        if v["name"] in retry and v["plan_name"] and v.get("plan_state") not in ENDED
-    )
-    retry.update(
-        v["name"] for v in vms if v["plan_name"] in stale and v["state"] not in ("migrated", "cutting_over")
-    )
+    to_plan, stale = _to_plan(vms)
     waiting = [v for v in vms if v["state"] != "migrated"]
     return dict(
         vms=vms,
         by_state=by_state,
-        to_plan=[v["name"] for v in vms if v["name"] in retry],
+        to_plan=to_plan,
         next_plan_name="%s-%d" % (wave["name"], last + 1),
         stale_plans=sorted(stale),
         paused_plans=sorted(set(v["plan_name"] for v in waiting if v.get("plan_state") == "Paused") - stale),

@@ -76,9 +76,16 @@ category:
     type: USER
 """
 
-from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import CATEGORIES
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism import odata_quote
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism_config import (
+    change_category,
+    create_category,
+    delete_category,
+    list_categories,
+    read_category,
+    update_category,
+)
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import PrismModule
+from ansible_collections.day2ops.ahv.plugins.module_utils._v4 import odata_quote
 
 SHOWN = ("key", "value", "description")
 
@@ -91,7 +98,7 @@ def ensure(module):
     params, client = module.params, module.client
     pair = "%s:%s" % (params["key"], params["value"])
     flt = "key eq %s and value eq %s" % (odata_quote(params["key"]), odata_quote(params["value"]))
-    found = client.list("prism", CATEGORIES, action="find Category %s" % pair, params={"$filter": flt})
+    found = list_categories(client, {"$filter": flt}, "find Category %s" % pair)
     current = found[0] if found else None
     wanted = dict(key=params["key"], value=params["value"])
     if params["description"] is not None:
@@ -100,19 +107,13 @@ def ensure(module):
     if params["state"] == "absent":
         after, changed = None, current is not None
         if changed and not module.check_mode:
-            client.change_fresh(
-                "prism",
-                CATEGORIES + "/{0}",
-                current["extId"],
-                action="delete Category %s" % pair,
-                decide=lambda c: ("DELETE", "prism", CATEGORIES + "/{0}", (c["extId"],), None),
+            change_category(
+                client, current["extId"], "delete Category %s" % pair, lambda c: delete_category(c["extId"])
             )
     elif current is None:
         changed, after = True, dict(wanted)
         if not module.check_mode:
-            after = client.submit(
-                "POST", "prism", CATEGORIES, action="create Category %s" % pair, body=wanted
-            )
+            after = create_category(client, wanted, "create Category %s" % pair)
     else:
         after = dict(current, **wanted)
         changed = _view(after) != _view(current)
@@ -123,18 +124,10 @@ def ensure(module):
                     return None
                 body = dict((k, v) for k, v in category.items() if not k.startswith("$") and k != "links")
                 body.update(wanted)
-                return "PUT", "prism", CATEGORIES + "/{0}", (category["extId"],), body
+                return update_category(category["extId"], body)
 
-            client.change_fresh(
-                "prism",
-                CATEGORIES + "/{0}",
-                current["extId"],
-                action="update Category %s" % pair,
-                decide=decide,
-            )
-            after, _etag = client.get(
-                "prism", CATEGORIES + "/{0}", current["extId"], action="read Category %s" % pair
-            )
+            change_category(client, current["extId"], "update Category %s" % pair, decide)
+            after, _etag = read_category(client, current["extId"], "read Category %s" % pair)
     result = dict(ext_id=(after or {}).get("extId"), category=after)
     if module.diff:
         result["diff"] = dict(before=_view(current), after=_view(after))

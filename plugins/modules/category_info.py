@@ -79,22 +79,16 @@ values_by_key:
     Department: [Finance, HR]
 """
 
-from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import CATEGORIES
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism import odata_quote
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism_config import list_categories, read_category
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import PrismModule
+from ansible_collections.day2ops.ahv.plugins.module_utils._v4 import odata_quote
 
 
 def ensure(module):
     params, client = module.params, module.client
     query = {"$expand": "associations"} if params["associations"] else {}
     if params["ext_id"]:
-        category, _etag = client.get(
-            "prism",
-            CATEGORIES + "/{0}",
-            params["ext_id"],
-            action="read Category %s" % params["ext_id"],
-            params=query,
-        )
+        category, _etag = read_category(client, params["ext_id"], params=query)
         categories = [category]
     else:
         clauses = [params["filter"]] if params["filter"] else []
@@ -103,7 +97,7 @@ def ensure(module):
                 clauses.append("%s eq %s" % (field, odata_quote(params[field])))
         if clauses:
             query["$filter"] = " and ".join("(%s)" % c for c in clauses)
-        categories = client.list("prism", CATEGORIES, action="list Categories", params=query)
+        categories = list_categories(client, query, "list Categories")
     values = {}
     for category in categories:
         values.setdefault(category["key"], []).append(category["value"])

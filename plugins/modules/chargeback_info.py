@@ -98,8 +98,8 @@ totals:
 """
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._chargeback import CHARGEBACK_FIELDS, aggregate
-from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import VMS
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import PrismModule
+from ansible_collections.day2ops.ahv.plugins.module_utils._vmm import list_vms
 from ansible_collections.day2ops.ahv.plugins.module_utils._vms import server_filter, vm_summaries
 
 
@@ -109,7 +109,7 @@ def ensure(module):
     flt = server_filter(client, params["filter"], params["cluster"])
     if flt:
         query["$filter"] = flt
-    vms = client.list("vmm", VMS, action="list VMs for chargeback", params=query)
+    vms = list_vms(client, query, "list VMs for chargeback")
     return False, aggregate(vm_summaries(client, vms), params["group_by"], params["rate_card"])
 
 

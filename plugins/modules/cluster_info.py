@@ -72,12 +72,9 @@ ext_ids:
   elements: str
 """
 
-from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import find_cluster, list_clusters
+from ansible_collections.day2ops.ahv.plugins.module_utils._clustermgmt import is_prism_central, list_clusters
+from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import find_cluster
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import PrismModule
-
-
-def _is_prism_central(cluster):
-    return "PRISM_CENTRAL" in ((cluster.get("config") or {}).get("clusterFunction") or [])
 
 
 def ensure(module):
@@ -87,7 +84,7 @@ def ensure(module):
     else:
         clusters = list_clusters(client, params["filter"])
         if params["exclude_prism_central"]:
-            clusters = [c for c in clusters if not _is_prism_central(c)]
+            clusters = [c for c in clusters if not is_prism_central(c)]
     return False, dict(clusters=clusters, ext_ids=[c.get("extId") for c in clusters])
 
 

@@ -10,8 +10,8 @@ module: migration_wave_info
 short_description: Read a migration wave file, check it, and resolve each group's VMs in vCenter
 version_added: 0.1.0
 description:
-  - Reads one wave of a wave file (YAML, schema version 1, documented in the README under
-    "Migration waves") and reports every mistake of the file at once, each with its path in the file
+  - Reads one wave of a wave file (YAML, schema version 1, documented in docs/flows/migration.md under
+    "The wave file") and reports every mistake of the file at once, each with its path in the file
     and the fix, for example C(waves[0].groups[1].depends_on 'dbs' is not a group of this wave).
   - Applies the file's C(defaults) to the wave and orders its dependency groups so that each comes
     after every group it C(depends_on) (file order otherwise); a dependency cycle is a mistake.

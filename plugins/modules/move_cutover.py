@@ -146,88 +146,105 @@ def failures(statuses):
     ]
 
 
+def _error(name, message, hint="see the plan in Move"):
+    return ApiError("cut over VMs of Move plan '%s'" % name, message, hint=hint)
+
+
+def _fail_on_broken(name, statuses, hint="see the plan in Move"):
+    broken = failures(statuses)
+    if broken:
+        raise _error(name, "; ".join(broken), hint)
+
+
+def _asked_for(statuses, vms, name):
+    """The plan's workloads the task names (by name or instance UUID), in the task's order."""
+    if not vms:
+        return statuses
+    by_key = dict((s["Name"], s) for s in statuses)
+    by_key.update((s["UUID"], s) for s in statuses)
+    unknown = [v for v in vms if v not in by_key]
+    if unknown:
+        raise _error(
+            name,
+            "not in the plan: %s" % ", ".join(unknown),
+            "the plan's VMs are %s" % ", ".join(sorted(s["Name"] for s in statuses)),
+        )
+    return [by_key[v] for v in vms]
+
+
+def _report(uuid, statuses):
+    return dict(migrations=migrations_of(uuid, statuses), target_vm_ext_ids=_ids(statuses))
+
+
+def _current(client, uuid, name, wanted):
+    return [s for s in client.workloads(uuid, name) if s["UUID"] in wanted]
+
+
+def _wait_ready(module, uuid, name, todo):
+    """Wait until Move offers CUTOVER (or the VM is already under way) for every VM to cut over."""
+    not_ready = [s for s in todo if not can_cut_over(s)]
+    if not_ready and not module.params["wait_ready"]:
+        raise _error(
+            name,
+            "Move does not offer CUTOVER yet for "
+            + ", ".join("%s (%s)" % (s["Name"], s.get("StateString")) for s in not_ready),
+            "wait for ReadyToCutover, or set wait_ready: true",
+        )
+    ready = module.client.wait_workloads(
+        uuid,
+        name,
+        [s["UUID"] for s in todo],
+        lambda s: can_cut_over(s) or s.get("StateString") in UNDER_WAY,
+        module.params["timeout"],
+        "CUTOVER",
+    )
+    _fail_on_broken(name, ready.values())
+    return ready
+
+
+def _wait_completed(module, uuid, name, wanted):
+    done = module.client.wait_workloads(
+        uuid,
+        name,
+        wanted,
+        lambda s: s.get("StateString") == "Completed" and target_ext_id(s),
+        module.params["timeout"],
+        "cutover",
+    )
+    _fail_on_broken(
+        name,
+        done.values(),
+        "make sure the source VM runs in vCenter (vcenter_vm_power), fix the cause, "
+        "then migrate the VM again",
+    )
+
+
 def ensure(module):
     params, client = module.params, module.client
     plan = client.require_plan(
         "cut over", params["plan"], params["plan_uuid"], "create and start it with day2ops.ahv.move_plan"
     )
     uuid, name = plan["MetaData"]["UUID"], plan["MetaData"]["Name"]
-    statuses = client.workloads(uuid, name)
-    if params["vms"]:
-        by_key = dict((s["Name"], s) for s in statuses)
-        by_key.update((s["UUID"], s) for s in statuses)
-        unknown = [v for v in params["vms"] if v not in by_key]
-        if unknown:
-            raise ApiError(
-                "cut over VMs of Move plan '%s'" % name,
-                "not in the plan: %s" % ", ".join(unknown),
-                hint="the plan's VMs are %s" % ", ".join(sorted(s["Name"] for s in statuses)),
-            )
-        statuses = [by_key[v] for v in params["vms"]]
+    statuses = _asked_for(client.workloads(uuid, name), params["vms"], name)
     wanted = [s["UUID"] for s in statuses]
     todo = [s for s in statuses if s.get("StateString") not in UNDER_WAY]
     result = dict(plan_uuid=uuid, cut_over=[s["Name"] for s in todo])
-    broken = failures(todo)
-    if broken:
-        raise ApiError(
-            "cut over VMs of Move plan '%s'" % name, "; ".join(broken), hint="see the plan in Move"
-        )
+    _fail_on_broken(name, todo)
     if module.check_mode or not todo:
-        result.update(migrations=migrations_of(uuid, statuses), target_vm_ext_ids=_ids(statuses))
+        result.update(_report(uuid, statuses))
         return bool(todo), result
     acted = False
     try:
-        not_ready = [s for s in todo if not can_cut_over(s)]
-        if not_ready and not params["wait_ready"]:
-            raise ApiError(
-                "cut over VMs of Move plan '%s'" % name,
-                "Move does not offer CUTOVER yet for "
-                + ", ".join("%s (%s)" % (s["Name"], s.get("StateString")) for s in not_ready),
-                hint="wait for ReadyToCutover, or set wait_ready: true",
-            )
-        ready = client.wait_workloads(
-            uuid,
-            name,
-            [s["UUID"] for s in todo],
-            lambda s: can_cut_over(s) or s.get("StateString") in UNDER_WAY,
-            params["timeout"],
-            "CUTOVER",
-        )
-        broken = failures(ready.values())
-        if broken:
-            raise ApiError(
-                "cut over VMs of Move plan '%s'" % name, "; ".join(broken), hint="see the plan in Move"
-            )
-        for s in ready.values():
+        for s in _wait_ready(module, uuid, name, todo).values():
             if can_cut_over(s):
                 client.cutover(uuid, name, s["UUID"], s["Name"])
                 acted = True
         if params["wait"]:
-            done = client.wait_workloads(
-                uuid,
-                name,
-                wanted,
-                lambda s: s.get("StateString") == "Completed" and target_ext_id(s),
-                params["timeout"],
-                "cutover",
-            )
-            broken = failures(done.values())
-            if broken:
-                raise ApiError(
-                    "cut over VMs of Move plan '%s'" % name,
-                    "; ".join(broken),
-                    hint="make sure the source VM runs in vCenter (vcenter_vm_power), fix the cause, "
-                    "then migrate the VM again",
-                )
+            _wait_completed(module, uuid, name, wanted)
     except ApiError as err:
-        final = client.workloads(uuid, name)
-        final = [s for s in final if s["UUID"] in wanted]
-        module.fail_api(
-            err, changed=acted, migrations=migrations_of(uuid, final), target_vm_ext_ids=_ids(final), **result
-        )
-    final = client.workloads(uuid, name)
-    final = [s for s in final if s["UUID"] in wanted]
-    result.update(migrations=migrations_of(uuid, final), target_vm_ext_ids=_ids(final))
+        # The result still lists what did migrate, and whether this run changed anything.
+        module.fail_api(err, changed=acted, **_report(uuid, _current(client, uuid, name, wanted)), **result)
+    result.update(_report(uuid, _current(client, uuid, name, wanted)))
     return True, result
 
 

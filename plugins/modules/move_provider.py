@@ -15,7 +15,7 @@ description:
   - An existing provider of that name is left as it is. Move never returns the stored password, so
     the module cannot tell whether the credentials differ. Remove and add it to change them.
   - V(absent) removes it (C(DELETE /move/v2/providers/{uuid})); Move refuses while a plan uses it.
-    That endpoint is not in Move's published reference; the simulator models it (see the README).
+    That endpoint is not in Move's published reference; the simulator models it (see docs/simulator.md).
 author: day2ops team (@day2ops)
 options:
   name:

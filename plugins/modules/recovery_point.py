@@ -150,13 +150,13 @@ recovery_point:
 
 from datetime import timedelta
 
+from ansible_collections.day2ops.ahv.plugins.module_utils._dataprotection import create_recovery_point
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
 from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import find_vm
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism import parse_time, task_completion
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import WAIT_SPEC, PrismModule
 from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points import (
     CONSISTENCY,
-    RECOVERY_POINTS,
     act,
     VSS_TYPE,
     expiration_time,
@@ -212,7 +212,7 @@ def created(module, client, body, vms):
     )
     if module.check_mode:
         return True, result
-    task_ext_id = client.submit("POST", "dataprotection", RECOVERY_POINTS, action=label, body=body)
+    task_ext_id = create_recovery_point(client, body, label)
     result["task_ext_id"] = task_ext_id
     if not params["wait"]:
         return True, result
@@ -263,30 +263,34 @@ def expiry_change(existing, params, expires):
     return None if not expires or same_time(current, expires) else expires
 
 
+def deleted(module, client, existing, vms):
+    """state: absent, for the point found (or None)."""
+    params = module.params
+    if existing is None:
+        return False, dict(
+            ext_id=params["ext_id"],
+            name=params["name"],
+            task_ext_id=None,
+            vm_ext_ids=vms,
+            expiration_time=None,
+        )
+    result = result_of(existing)
+    if module.check_mode:
+        return True, result
+    label = "delete recovery point '%s' (%s)" % (existing.get("name"), existing["extId"])
+    _point, task_ext_id = act(client, existing["extId"], label)
+    result["task_ext_id"] = task_ext_id
+    wait_if(module, client, task_ext_id, label)
+    return True, result
+
+
 def ensure(module):
     params, client = module.params, module.client
     expires = expiration_time(params["expiration_time"], params["retention"])
     vms = vm_ids(client, params)
     existing = existing_point(client, params, vms)
-
     if params["state"] == "absent":
-        if existing is None:
-            return False, dict(
-                ext_id=params["ext_id"],
-                name=params["name"],
-                task_ext_id=None,
-                vm_ext_ids=vms,
-                expiration_time=None,
-            )
-        result = result_of(existing)
-        if module.check_mode:
-            return True, result
-        label = "delete recovery point '%s' (%s)" % (existing.get("name"), existing["extId"])
-        _point, task_ext_id = act(client, existing["extId"], label)
-        result["task_ext_id"] = task_ext_id
-        wait_if(module, client, task_ext_id, label)
-        return True, result
-
+        return deleted(module, client, existing, vms)
     if existing is None:
         if not params["name"]:
             raise ApiError(

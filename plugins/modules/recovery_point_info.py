@@ -85,7 +85,6 @@ total:
 """
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import cluster_ext_id, find_vm
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism import odata_quote
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import PrismModule
 from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points import (
     for_vm_filter,
@@ -93,6 +92,7 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points impor
     read,
     summary,
 )
+from ansible_collections.day2ops.ahv.plugins.module_utils._v4 import odata_quote
 
 
 def ensure(module):

@@ -139,8 +139,8 @@ power_state:
 """
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
+from ansible_collections.day2ops.ahv.plugins.module_utils._dataprotection import api_version
 from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import (
-    VMS,
     CategoryIndex,
     cluster_ext_id,
     find_vm,
@@ -157,6 +157,7 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points impor
     read,
     vm_point,
 )
+from ansible_collections.day2ops.ahv.plugins.module_utils._vmm import VM_REL, change_vm, read_vm, revert_vm
 from ansible_collections.day2ops.ahv.plugins.module_utils._vms import ensure_power, set_identity
 
 
@@ -173,18 +174,8 @@ def revert(module, client, result):
     result["power_state"] = vm.get("powerState") if params["power_on"] is not False else "OFF"
     if module.check_mode:
         return True, result
-    _vm, _decision, task_ext_id = client.change_fresh(
-        "vmm",
-        VMS + "/{0}",
-        vm["extId"],
-        action=label,
-        decide=lambda current: (
-            "POST",
-            "vmm",
-            VMS + "/{0}/$actions/revert",
-            (current["extId"],),
-            {"vmRecoveryPointExtId": point_id},
-        ),
+    _vm, _change, task_ext_id = change_vm(
+        client, vm["extId"], label, lambda current: revert_vm(current["extId"], point_id)
     )
     result.update(task_ext_id=task_ext_id, task_ext_ids=[task_ext_id])
     if not params["wait"]:
@@ -197,11 +188,9 @@ def revert(module, client, result):
             if started:
                 result["task_ext_ids"].append(started)
     except ApiError as err:
-        result["power_state"] = client.get("vmm", VMS + "/{0}", vm["extId"], action=label)[0].get(
-            "powerState"
-        )
+        result["power_state"] = read_vm(client, vm["extId"], label)[0].get("powerState")
         module.fail_api(err, **result)
-    result["power_state"] = client.get("vmm", VMS + "/{0}", vm["extId"], action=label)[0].get("powerState")
+    result["power_state"] = read_vm(client, vm["extId"], label)[0].get("powerState")
     if was_on and result["power_state"] != "ON":
         module.ansible.warn(
             "VM '%s' was on before the revert and is %s now (power_on: false)."
@@ -250,7 +239,7 @@ def restore_body(client, params, rp):
 def overrides_supported(client):
     """AhvVmOverrideSpec (name, Categories) arrived with dataprotection v4.1 (SDK 4.1.1); v4.0's
     VmRecoveryPointRestoreOverride has only vmRecoveryPointExtId (SDK 4.0.1). Two sources: both SDKs."""
-    return version_minor(client.versions["dataprotection"]) >= 1
+    return version_minor(api_version(client)) >= 1
 
 
 def restore(module, client, result):
@@ -261,7 +250,7 @@ def restore(module, client, result):
         raise ApiError(
             "restore recovery point %s" % rp["extId"],
             "new_name and categories are applied after the restore at dataprotection %s, which needs wait"
-            % client.versions["dataprotection"],
+            % api_version(client),
             hint="set wait: true, or api_versions: {dataprotection: v4.1} where Prism Central serves it",
         )
     result.update(vm_recovery_point_ext_ids=points, power_state="ON" if params["power_on"] else "OFF")
@@ -274,7 +263,7 @@ def restore(module, client, result):
         return True, result
     task = client.wait_task(task_ext_id, params["timeout"], label)
     listed = task_completion(task, "vmExtIds")
-    new_ids = [v for v in (listed or "").split(",") if v] or affected(task, "vmm:ahv:config:vm")
+    new_ids = [v for v in (listed or "").split(",") if v] or affected(task, VM_REL)
     result.update(vm_ext_ids=new_ids, vm_ext_id=new_ids[0] if new_ids else None)
     for new_id in new_ids if identity else ():
         result["task_ext_ids"].extend(set_identity(client, new_id, identity, params["timeout"]))

@@ -189,18 +189,23 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._prism import created
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import WAIT_SPEC, PrismModule
 from ansible_collections.day2ops.ahv.plugins.module_utils._templates import (
     OVERRIDE_SPEC,
-    TEMPLATE,
-    TEMPLATE_REL,
-    TEMPLATES,
     VERSION_SOURCE,
     VM_SOURCE,
     active_version,
-    change,
     find,
     find_version,
     override,
     read,
     update_body,
+)
+from ansible_collections.day2ops.ahv.plugins.module_utils._vmm import (
+    TEMPLATE_REL,
+    change_template,
+    create_template,
+    delete_template,
+    delete_template_version,
+    publish_template,
+    update_template,
 )
 
 
@@ -271,7 +276,7 @@ def create(run, vm):
     if run.module.check_mode:
         return run.finish(True)
     label = "create template '%s' from VM '%s'" % (params["name"], vm.get("name"))
-    task = run.started(run.client.submit("POST", "vmm", TEMPLATES, action=label, body=body), label)
+    task = run.started(create_template(run.client, body, label), label)
     if task:
         run.result["ext_id"] = created(task, TEMPLATE_REL, label)
         first = active_version(read(run.client, run.result["ext_id"])[0])
@@ -342,9 +347,9 @@ def update(run, vm):
 
         def put(current):
             description = params["description"] if describe else current.get("templateDescription")
-            return "PUT", TEMPLATE, (current["extId"],), update_body(current, description, spec)
+            return update_template(current["extId"], update_body(current, description, spec))
 
-        run.started(change(client, template["extId"], label, put), label, last=not publish)
+        run.started(change_template(client, template["extId"], label, put)[2], label, last=not publish)
         if adding and params["wait"]:
             made = find_version(client, template, params["version_name"])
             run.result["version_ext_id"] = made["extId"]
@@ -357,9 +362,9 @@ def update(run, vm):
         def publish_it(current):
             if active_version(current).get("extId") == wanted["extId"]:
                 return None
-            return "POST", TEMPLATE + "/$actions/publish", (current["extId"],), {"versionId": wanted["extId"]}
+            return publish_template(current["extId"], wanted["extId"])
 
-        run.started(change(client, template["extId"], label, publish_it), label)
+        run.started(change_template(client, template["extId"], label, publish_it)[2], label)
     return run.finish(True)
 
 
@@ -379,16 +384,14 @@ def delete(run):
             )
         run.result.update(version_ext_id=found["extId"], version_name=found.get("versionName"))
         label = "delete version '%s' of template '%s'" % (found.get("versionName"), template["templateName"])
-        path, args = TEMPLATE + "/versions/{1}", (template["extId"], found["extId"])
+        deletion = delete_template_version(template["extId"], found["extId"])
     else:
         label = "delete template '%s' (%s)" % (template["templateName"], template["extId"])
-        path, args = TEMPLATE, (template["extId"],)
+        deletion = delete_template(template["extId"])
     if run.module.diff:
         run.result["diff"] = dict(before=dict(template=template["templateName"], version=version), after={})
     if not run.module.check_mode:
-        run.started(
-            change(client, template["extId"], label, lambda current: ("DELETE", path, args, None)), label
-        )
+        run.started(change_template(client, template["extId"], label, lambda current: deletion)[2], label)
     if not version:
         return True, run.result
     return run.finish(True)

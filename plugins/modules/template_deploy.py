@@ -134,15 +134,14 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import (
 )
 from ansible_collections.day2ops.ahv.plugins.module_utils._templates import (
     OVERRIDE_SPEC,
-    TEMPLATE,
     active_version,
-    change,
     deployed_vms,
     find,
     find_version,
     override,
     subtask_ext_ids,
 )
+from ansible_collections.day2ops.ahv.plugins.module_utils._vmm import change_template, deploy_template
 from ansible_collections.day2ops.ahv.plugins.module_utils._vms import ensure_power
 
 MAX_VMS = 250
@@ -198,12 +197,9 @@ def ensure(module):
         version.get("versionName"),
         template["templateName"],
     )
-    task_ext_id = change(
-        client,
-        template["extId"],
-        label,
-        lambda current: ("POST", TEMPLATE + "/$actions/deploy", (current["extId"],), body),
-    )
+    task_ext_id = change_template(
+        client, template["extId"], label, lambda current: deploy_template(current["extId"], body)
+    )[2]
     result.update(task_ext_id=task_ext_id, task_ext_ids=[task_ext_id])
     if not params["wait"]:
         return True, result

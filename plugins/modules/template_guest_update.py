@@ -119,19 +119,11 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import (
     WAIT_SPEC,
     PrismModule,
 )
-from ansible_collections.day2ops.ahv.plugins.module_utils._templates import (
-    TEMPLATE,
-    change,
-    find,
-    find_version,
-    summary,
-)
+from ansible_collections.day2ops.ahv.plugins.module_utils._templates import find, find_version, summary
+from ansible_collections.day2ops.ahv.plugins.module_utils._vmm import change_template, guest_update
 
-ACTIONS = {
-    "started": "initiate-guest-update",
-    "completed": "complete-guest-update",
-    "canceled": "cancel-guest-update",
-}
+# state -> the step of the guest OS update that reaches it
+ACTIONS = {"started": "initiate", "completed": "complete", "canceled": "cancel"}
 
 
 def pending(template):
@@ -188,15 +180,15 @@ def ensure(module):
             result["version_ext_id"] = find_version(client, template, params["version_name"])["extId"]
         return wanted is not None, result
     label, body = wanted
-    verb = ACTIONS[params["state"]]
+    step = ACTIONS[params["state"]]
 
     def decide(current):
         # Re-read after a 412: someone else may have started or ended the update meanwhile.
         if bool(pending(current)) == (params["state"] == "started"):
             return None
-        return "POST", TEMPLATE + "/$actions/" + verb, (current["extId"],), body
+        return guest_update(current["extId"], step, body)
 
-    task_ext_id = change(client, template["extId"], label, decide)
+    task_ext_id = change_template(client, template["extId"], label, decide)[2]
     result.update(task_ext_id=task_ext_id, task_ext_ids=[task_ext_id] if task_ext_id else [])
     if not (params["wait"] and task_ext_id):
         return task_ext_id is not None, result

@@ -71,8 +71,9 @@ vm:
 """
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
-from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import VMS, find_vm, unless_gone
+from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import find_vm, unless_gone
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import WAIT_SPEC, PrismModule
+from ansible_collections.day2ops.ahv.plugins.module_utils._vmm import change_vm, delete_vm
 
 
 def ensure(module):
@@ -92,13 +93,7 @@ def ensure(module):
     if vm is None or module.check_mode:
         return vm is not None, result
     label = "delete VM '%s' (%s)" % (vm.get("name"), ext_id)
-    task_ext_id = client.change_fresh(
-        "vmm",
-        VMS + "/{0}",
-        ext_id,
-        action=label,
-        decide=lambda current: ("DELETE", "vmm", VMS + "/{0}", (ext_id,), None),
-    )[2]
+    task_ext_id = change_vm(client, ext_id, label, lambda current: delete_vm(ext_id))[2]
     result["task_ext_id"] = task_ext_id
     if params["wait"]:
         try:

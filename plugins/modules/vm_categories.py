@@ -101,15 +101,25 @@ task_ext_ids:
 """
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
-from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import VMS, CategoryIndex, find_vm
+from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import CategoryIndex, find_vm
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import (
     VM_CHOICE,
     VM_SPEC,
     WAIT_SPEC,
     PrismModule,
 )
+from ansible_collections.day2ops.ahv.plugins.module_utils._vmm import (
+    associate_categories,
+    change_vm,
+    disassociate_categories,
+    read_vm,
+)
 
-VERBS = (("associated", "associate-categories"), ("disassociated", "disassociate-categories"))
+# (what plan() calls the step, the word its label starts with, the change that takes it)
+STEPS = (
+    ("associated", "associate", associate_categories),
+    ("disassociated", "disassociate", disassociate_categories),
+)
 
 
 def plan(vm, wanted, index, state, purge):
@@ -153,15 +163,14 @@ def ensure(module):
         result["diff"] = dict(before=index.as_map(vm.get("categories")), after=result["categories"])
     if not changed or module.check_mode:
         return changed, result
-    for kind, verb in VERBS:
-        label = "%s Categories of VM '%s' (%s)" % (verb.split("-", 1)[0], vm.get("name"), vm["extId"])
+    for kind, word, change in STEPS:
+        label = "%s Categories of VM '%s' (%s)" % (word, vm.get("name"), vm["extId"])
 
-        def decide(current, kind=kind, verb=verb):
+        def decide(current, kind=kind, change=change):
             ids = plan(current, wanted, index, params["state"], params["purge"])[kind]
-            body = {"categories": [{"extId": i} for i in ids]}
-            return ("POST", "vmm", VMS + "/{0}/$actions/" + verb, (current["extId"],), body) if ids else None
+            return change(current["extId"], ids) if ids else None
 
-        task_ext_id = client.change_fresh("vmm", VMS + "/{0}", vm["extId"], action=label, decide=decide)[2]
+        task_ext_id = change_vm(client, vm["extId"], label, decide)[2]
         if task_ext_id:
             result["task_ext_ids"].append(task_ext_id)
             result["task_ext_id"] = task_ext_id
@@ -171,7 +180,7 @@ def ensure(module):
                 except ApiError as err:  # report the tasks already started with the failure
                     module.fail_api(err, **result)
     if params["wait"]:
-        after, _etag = client.get("vmm", VMS + "/{0}", vm["extId"], action="read VM %s" % vm["extId"])
+        after, _etag = read_vm(client, vm["extId"])
         result["categories"] = CategoryIndex.load(client).as_map(after.get("categories"))
     return True, result
 

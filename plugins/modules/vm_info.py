@@ -181,9 +181,10 @@ category_strategy:
   type: str
 """
 
-from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import VMS, find_vm
+from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import find_vm
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PAGE_LIMIT
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import PrismModule
+from ansible_collections.day2ops.ahv.plugins.module_utils._vmm import page_vms
 from ansible_collections.day2ops.ahv.plugins.module_utils._vms import (
     SUMMARY_FIELDS,
     list_vms,
@@ -208,7 +209,7 @@ def ensure(module):
                 query[option] = value
         if params["select"] is not None:
             query["$select"] = ",".join(sorted(set(params["select"]) | set(SUMMARY_FIELDS)))
-        vms, _total = client.page("vmm", VMS, action="list VMs", params=query)
+        vms, _total = page_vms(client, query)
     else:
         vms, how = list_vms(
             client,

@@ -92,18 +92,15 @@ vm:
 """
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
-from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import VMS, find_vm
+from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import find_vm
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import (
     VM_CHOICE,
     VM_SPEC,
     WAIT_SPEC,
     PrismModule,
 )
-from ansible_collections.day2ops.ahv.plugins.module_utils._vms import (
-    GUEST_POWER_OPTIONS,
-    ensure_power,
-    ngt_ready,
-)
+from ansible_collections.day2ops.ahv.plugins.module_utils._vmm import change_vm, power_vm, read_vm
+from ansible_collections.day2ops.ahv.plugins.module_utils._vms import ensure_power, ngt_ready
 
 # state -> (states that need no action, resulting power state)
 TARGET = {
@@ -156,16 +153,13 @@ def ensure(module):
 
     def decide(current):
         verb = action_for(state, current)
-        body = GUEST_POWER_OPTIONS if verb and verb.startswith("guest-") else None
-        return verb and ("POST", "vmm", VMS + "/{0}/$actions/" + verb, (current["extId"],), body)
+        return verb and power_vm(current["extId"], verb)
 
-    _entity, decision, task_ext_id = client.change_fresh(
-        "vmm", VMS + "/{0}", ext_id, action=label, decide=decide
-    )
+    _entity, change, task_ext_id = change_vm(client, ext_id, label, decide)
     result["task_ext_ids"] = [task_ext_id] if task_ext_id else []
     result["task_ext_id"] = task_ext_id
     if not (params["wait"] and task_ext_id):
-        return decision is not None, result
+        return change is not None, result
     try:
         client.wait_task(task_ext_id, params["timeout"], label)
     except ApiError as err:
@@ -182,7 +176,7 @@ def ensure(module):
         if forced:
             result["task_ext_ids"].append(forced)
             result.update(task_ext_id=forced, forced_off=True)
-    result["vm"], _etag = client.get("vmm", VMS + "/{0}", ext_id, action=label)
+    result["vm"], _etag = read_vm(client, ext_id, label)
     result["power_state"] = result["vm"].get("powerState")
     return True, result
 

@@ -9,7 +9,7 @@ from app_process import TEST_CATALOG, start_app
 from day2ops_app.audit import chain
 from day2ops_app.db.engine import Database
 from day2ops_app.db.tables import Execution, ExecutionTransition, Schedule, ScheduleFire
-from day2ops_app.schedules import ScheduleError, Scheduler, next_fire
+from day2ops_app.services.schedules import ScheduleError, Scheduler, next_fire
 from sqlalchemy import select
 
 

@@ -18,13 +18,10 @@ from sim_process import start_sim  # noqa: E402
 
 importable()
 
+from ansible_collections.day2ops.ahv.plugins.module_utils._dataprotection import RECOVERY_POINTS  # noqa: E402
 from ansible_collections.day2ops.ahv.plugins.module_utils._dr import Pipeline, Protection  # noqa: E402
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PrismClient, task_completion  # noqa: E402
-from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points import (  # noqa: E402
-    RECOVERY_POINTS,
-    act,
-    read,
-)
+from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points import act, read  # noqa: E402
 
 VMS = 500
 LOOP_SAMPLE = 3

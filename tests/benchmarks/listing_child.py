@@ -30,8 +30,8 @@ def ours(spec: dict) -> tuple[int, int]:
 def chargeback(spec: dict) -> tuple[int, int]:
     """What day2ops.ahv.chargeback_info does: a $select of the chargeback fields, then the aggregation."""
     from ansible_collections.day2ops.ahv.plugins.module_utils._chargeback import CHARGEBACK_FIELDS, aggregate
-    from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import VMS
     from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PrismClient
+    from ansible_collections.day2ops.ahv.plugins.module_utils._vmm import VMS
     from ansible_collections.day2ops.ahv.plugins.module_utils._vms import vm_summaries
 
     client = PrismClient.from_options(dict(spec["options"], concurrency=spec["concurrency"]))

@@ -13,12 +13,11 @@ from datetime import timedelta
 
 import pytest
 from app_process import TEST_CATALOG, start_app
-from day2ops_app.approvals import ApprovalService
 from day2ops_app.audit import chain, store
 from day2ops_app.catalog.model import Catalog
 from day2ops_app.db.tables import CHAINED, ChainEntry, ChainHead, Decision, Execution, Gate, User
-from day2ops_app.routers.approvals import gate_out
-from day2ops_app.runs.service import RunService
+from day2ops_app.services.approvals import ApprovalService, gate_out
+from day2ops_app.services.runs import RunService
 from day2ops_app.settings import Settings
 from gated_runs import a_running_vm, open_gate, power
 from sqlalchemy import select, text

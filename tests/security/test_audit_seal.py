@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from day2ops_app.approvals import gate_status
 from day2ops_app.audit import chain, store
 from day2ops_app.audit.checkpoint import Checkpoints
 from day2ops_app.audit.context import AuditContext
@@ -22,6 +21,7 @@ from day2ops_app.audit.keys import KeySource
 from day2ops_app.db.engine import Database, make_engine
 from day2ops_app.db.migrate import alembic_config, upgrade
 from day2ops_app.db.tables import AuditSeal, ChainEntry, ChainHead, Decision, ExecutionTransition, Gate
+from day2ops_app.services.approvals import gate_status
 from sqlalchemy import MetaData, func, select, text
 
 BIN = Path(sys.executable).parent

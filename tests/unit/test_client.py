@@ -10,7 +10,8 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._http import (
     backoff_seconds,
     retry_after_seconds,
 )
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PrismClient, odata_quote, parse_time
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PrismClient, parse_time
+from ansible_collections.day2ops.ahv.plugins.module_utils._v4 import odata_quote
 from ansible_collections.day2ops.ahv.plugins.module_utils._vms import sort_like_orderby, summary
 from sim_process import API_KEY
 

@@ -1,6 +1,6 @@
 """What the audit record keeps of a module result: the template modules' tasks, VMs and versions."""
 
-from ansible_collections.day2ops.ahv.plugins.module_utils._evidence import evidence_from_result
+from day2ops_app.audit.evidence import evidence_from_result
 
 TEMPLATE = "5a3c6b9e-0d7f-4c1e-9a2b-3f4e5d6c7b8a"
 VERSION = "0b6f3c52-1d7e-4a55-8f0e-6a2d9c1e7b34"

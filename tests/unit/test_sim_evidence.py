@@ -102,7 +102,7 @@ def test_the_coverage_report_says_what_is_served():
 
 
 def test_the_readme_points_at_the_repositorys_reference_and_the_coverage_keys():
-    move_section = section((REPO / "README.md").read_text(), "Migration with Nutanix Move")
+    move_section = section((REPO / "docs" / "simulator.md").read_text(), "Migration with Nutanix Move")
     paragraph = move_section[move_section.index("**What the simulator follows, and how sure that is.**") :]
     paragraph = paragraph.split("\n\n")[0]
     assert "docs/reference/move-vcenter-api.md" in paragraph and "../shared" not in paragraph

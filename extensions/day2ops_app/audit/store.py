@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from day2ops_app.audit import chain
+from day2ops_app.audit.evidence import evidence_from_result, task_status
 from day2ops_app.audit.redact import Redactor
 from day2ops_app.audit.state import TERMINAL
 from day2ops_app.db.tables import Event, Evidence, Execution, ExecutionTransition, utcnow
-from day2ops_app.evidence import evidence_from_result, task_status
 
 TRANSITIONS: dict[str | None, frozenset[str]] = {
     None: frozenset({"pending_approval", "queued", "running"}),

@@ -14,7 +14,7 @@ from datetime import date
 from croniter import croniter
 
 from day2ops_app.awx.errors import ExportError
-from day2ops_app.schedules import ScheduleError, zone
+from day2ops_app.services.schedules import ScheduleError, zone
 
 WEEKDAYS = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"]  # cron counts from Sunday = 0
 FULL = {"BYMINUTE": range(60), "BYHOUR": range(24), "BYSECOND": [0]}

@@ -6,6 +6,18 @@ import threading
 
 from cachetools import TTLCache
 
+from day2ops_app.collection import (
+    ApiError,
+    CategoryIndex,
+    PrismClient,
+    is_prism_central,
+    list_clusters,
+    list_templates,
+    list_vm_names,
+    recovery_points_of_vm,
+    template_versions,
+    unless_gone,
+)
 from day2ops_app.settings import Settings
 
 CACHE_SECONDS = 30.0
@@ -29,8 +41,6 @@ class PrismChoices:
         return self._prism()
 
     def _prism(self):
-        from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PrismClient
-
         if self._client is None:
             s = self.settings
             if not s.prism_host:
@@ -62,8 +72,6 @@ class PrismChoices:
             hit = self._cache.get(cache_key)
         if hit is not None:
             return hit
-        from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
-
         try:
             values = self._read(source, key, parent, odata)
         except ApiError as error:
@@ -77,54 +85,59 @@ class PrismChoices:
     def _read(self, source, key, parent, odata):
         """`parent`: the chosen VM for recovery_points, the chosen template for template_versions.
         Every Prism path and OData expression is the collection's (its module_utils helpers)."""
-        from ansible_collections.day2ops.ahv.plugins.module_utils import (
-            _lookup,
-            _recovery_points,
-            _templates,
-            _vms,
-        )
-
         client = self._prism()
-        if source == "clusters":
-            clusters = _lookup.list_clusters(client)
-            names = sorted(
-                c["name"]
-                for c in clusters
-                if "PRISM_CENTRAL" not in ((c.get("config") or {}).get("clusterFunction") or [])
-            )
-            return [{"value": n, "label": n} for n in names]
-        if source == "category_values":
-            values = _lookup.CategoryIndex.load(client, keys=[key]).values(key)
-            return [{"value": v, "label": v} for v in values]
-        if source == "vms":
-            vms = _vms.list_vm_names(client, odata)
-            return [{"value": v["extId"], "label": v.get("name") or v["extId"]} for v in vms]
-        if source == "recovery_points":
-            if not parent:
-                return []
-            points = _recovery_points.of_vm(client, parent)
-            return [
-                {
-                    "value": p["extId"],
-                    "label": f"{p.get('name') or p['extId']} ({p.get('creationTime', '')[:16]})",
-                }
-                for p in points
-            ]
-        if source == "templates":
-            templates = _templates.list_templates(client)
-            return [{"value": t["extId"], "label": t.get("templateName") or t["extId"]} for t in templates]
-        if source == "template_versions":
-            # No template chosen yet, or one Prism does not know: nothing to offer, and no outage.
-            versions = (
-                parent and _lookup.unless_gone(lambda: _templates.versions(client, parent), False)
-            ) or []
-            # Newest first, the active one marked: a rollback picks the one before it.
-            return [
-                {
-                    "value": v["extId"],
-                    "label": (v.get("versionName") or v["extId"])
-                    + (" (active)" if v.get("isActiveVersion") else ""),
-                }
-                for v in reversed(versions)
-            ]
-        raise ChoicesUnavailable(f"unknown choices source {source}")
+        reader = READERS.get(source)
+        if reader is None:
+            raise ChoicesUnavailable(f"unknown choices source {source}")
+        return reader(client, key, parent, odata)
+
+
+def _clusters(client, key, parent, odata):
+    names = sorted(c["name"] for c in list_clusters(client) if not is_prism_central(c))
+    return [{"value": n, "label": n} for n in names]
+
+
+def _category_values(client, key, parent, odata):
+    return [{"value": v, "label": v} for v in CategoryIndex.load(client, keys=[key]).values(key)]
+
+
+def _vms(client, key, parent, odata):
+    return [{"value": v["extId"], "label": v.get("name") or v["extId"]} for v in list_vm_names(client, odata)]
+
+
+def _recovery_points(client, key, parent, odata):
+    """The points of the chosen VM, newest first; none before a VM is chosen."""
+    return [
+        {"value": p["extId"], "label": f"{p.get('name') or p['extId']} ({p.get('creationTime', '')[:16]})"}
+        for p in (recovery_points_of_vm(client, parent) if parent else [])
+    ]
+
+
+def _templates(client, key, parent, odata):
+    return [
+        {"value": t["extId"], "label": t.get("templateName") or t["extId"]} for t in list_templates(client)
+    ]
+
+
+def _template_versions(client, key, parent, odata):
+    """Newest first, the active one marked: a rollback picks the one before it."""
+    # No template chosen yet, or one Prism does not know: nothing to offer, and no outage.
+    versions = (parent and unless_gone(lambda: template_versions(client, parent), False)) or []
+    return [
+        {
+            "value": v["extId"],
+            "label": (v.get("versionName") or v["extId"]) + (" (active)" if v.get("isActiveVersion") else ""),
+        }
+        for v in reversed(versions)
+    ]
+
+
+# choice source -> reader(client, key, parent, odata) -> [{value, label}]
+READERS = {
+    "clusters": _clusters,
+    "category_values": _category_values,
+    "vms": _vms,
+    "recovery_points": _recovery_points,
+    "templates": _templates,
+    "template_versions": _template_versions,
+}

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from day2ops_app.catalog.choices import ChoicesUnavailable, PrismChoices
 from day2ops_app.catalog.model import PICKS_MAX, TEXT_MAX, Input, Item
+from day2ops_app.collection import PLACEHOLDER
 
 
 class FormErrors(Exception):
@@ -72,8 +73,6 @@ def _placeholder_error(spec: Input, value) -> dict | None:
     """A {name} the playbook will not fill in, said now rather than when the run reaches that VM."""
     if not spec.placeholders or not isinstance(value, str):
         return None
-    from ansible_collections.day2ops.ahv.plugins.filter.placeholders import PLACEHOLDER
-
     unknown = sorted(set(PLACEHOLDER.findall(value)) - set(spec.placeholders))
     if not unknown:
         return None

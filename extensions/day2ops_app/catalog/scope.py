@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from day2ops_app.catalog.model import Item
+from day2ops_app.collection import list_vms
 
 _jinja = ImmutableSandboxedEnvironment()
 _WHOLE = re.compile(r"^\{\{\s*([a-z][a-z0-9_]*)\s*\}\}$")
@@ -52,8 +53,6 @@ def scope_of(item: Item, values: dict) -> Scope | None:
 
 def preview(client, scope: Scope) -> dict:
     """How many VMs are in scope and which (the first PREVIEW_VMS by name), read from Prism now."""
-    from ansible_collections.day2ops.ahv.plugins.module_utils._vms import list_vms
-
     vms, _ = list_vms(
         client,
         odata_filter=scope.filter,

@@ -156,8 +156,8 @@ class Gate(Base):
     requested_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    # pending, approved, rejected, timed_out, canceled: derived from the chained decisions (approvals.py);
-    # this copy serves listing only and is checked by `verify`.
+    # pending, approved, rejected, timed_out, canceled: derived from the chained decisions
+    # (services/approvals.py); this copy serves listing only and is checked by `verify`.
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     __table_args__ = (UniqueConstraint("execution_id", "name", name="uq_gate_execution_name"),)
 

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from sqlalchemy import select
 
-from day2ops_app.approvals import Conflict, Forbidden, gate_status, may_decide, trusted_decisions
 from day2ops_app.db.tables import Execution, Gate
-from day2ops_app.deps import CurrentUser, RequireApprover
-from day2ops_app.schemas import DecisionCreate, DecisionOut, GateOut
+from day2ops_app.deps import Approvals, CurrentUser, Db, RequireApprover, Runs
+from day2ops_app.schemas import DecisionCreate, GateOut
+from day2ops_app.services.approvals import Conflict, Forbidden, NotFound, gate_out, may_decide
 
 router = APIRouter(prefix="/api/approvals", tags=["approvals"])
 
 
-def gate_out(session, gate: Gate) -> GateOut:
-    """The gate as its chained decisions make it, never as its status column says: the approval module
-    in a playbook and the run gate go by this."""
-    out = GateOut.model_validate(gate)
-    out.status = gate_status(session, gate)
-    out.decisions = [DecisionOut.model_validate(d) for d in trusted_decisions(session, gate)]
-    return out
-
-
 @router.get("", response_model=list[GateOut])
-def inbox(request: Request, user: CurrentUser, status: str = "pending", mine: bool = True):
+def inbox(user: CurrentUser, db: Db, approvals: Approvals, status: str = "pending", mine: bool = True):
     """Gates in a status; with mine=true only those this user may decide."""
-    approvals = request.app.state.approvals
-    with request.app.state.db.session() as session:
+    with db.session() as session:
         approvals.expire_all(session)
         gates = session.scalars(select(Gate).where(Gate.status == status).order_by(Gate.created_at)).all()
         shown = []
@@ -38,8 +28,8 @@ def inbox(request: Request, user: CurrentUser, status: str = "pending", mine: bo
 
 
 @router.get("/{gate_id}", response_model=GateOut)
-def read(gate_id: str, request: Request, user: CurrentUser):
-    with request.app.state.db.read() as session:
+def read(gate_id: str, user: CurrentUser, db: Db):
+    with db.read() as session:
         gate = session.get(Gate, gate_id)
         if gate is None:
             raise HTTPException(404, f"no gate {gate_id}")
@@ -47,19 +37,12 @@ def read(gate_id: str, request: Request, user: CurrentUser):
 
 
 @router.post("/{gate_id}/decision", response_model=GateOut)
-def decide(gate_id: str, body: DecisionCreate, request: Request, user: RequireApprover):
-    approvals = request.app.state.approvals
-    with request.app.state.db.session() as session:
-        gate = session.get(Gate, gate_id)
-        if gate is None:
-            raise HTTPException(404, f"no gate {gate_id}")
-        try:
-            approvals.decide(session, user, gate, body.decision, body.comment)
-        except Forbidden as error:
-            raise HTTPException(403, str(error)) from None
-        except Conflict as error:
-            raise HTTPException(409, str(error)) from None
-        out = gate_out(session, gate)
-    if out.kind == "run" and out.status == "approved":
-        request.app.state.runs.launch(out.execution_id)
-    return out
+def decide(gate_id: str, body: DecisionCreate, user: RequireApprover, runs: Runs):
+    try:
+        return runs.decide(user, gate_id, body.decision, body.comment)
+    except NotFound as error:
+        raise HTTPException(404, str(error)) from None
+    except Forbidden as error:
+        raise HTTPException(403, str(error)) from None
+    except Conflict as error:
+        raise HTTPException(409, str(error)) from None

@@ -10,11 +10,11 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from day2ops_app import logins
 from day2ops_app.db.tables import User, WebSession, utcnow
-from day2ops_app.deps import SESSION_COOKIE, CurrentUser, session_csrf
+from day2ops_app.deps import SESSION_COOKIE, AppSettings, CurrentUser, Db, session_csrf
 from day2ops_app.schemas import Login, Me
 from day2ops_app.security import check_password, digest, new_token
+from day2ops_app.services import logins
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -27,15 +27,13 @@ def client_address(request: Request) -> str:
 
 
 @router.post("/auth/login", response_model=Me)
-async def login(body: Login, request: Request, response: Response):
+async def login(body: Login, request: Request, response: Response, db: Db, settings: AppSettings):
     """Three short steps, so no transaction is open while argon2 runs: read the user and any lockout,
     check the password, then write the failure or the new session."""
-    state = request.app.state
-    settings = state.settings
     keys = logins.limits(settings, body.username, client_address(request))
 
     def look_up() -> tuple[float, User | None]:
-        with state.db.read() as session:
+        with db.read() as session:
             wait = logins.locked_for(session, keys, utcnow())
             return wait, session.scalars(select(User).where(User.username == body.username)).one_or_none()
 
@@ -50,7 +48,7 @@ async def login(body: Login, request: Request, response: Response):
     if not await check_password(user.password_hash if user else None, body.password) or user.disabled:
 
         def fail() -> None:
-            with state.db.session() as session:
+            with db.session() as session:
                 logins.record_failure(session, settings, keys, utcnow())
 
         await run_in_threadpool(fail)
@@ -60,7 +58,7 @@ async def login(body: Login, request: Request, response: Response):
     csrf = secrets.token_urlsafe(32)
 
     def start_session() -> None:
-        with state.db.session() as session:
+        with db.session() as session:
             logins.forget(session, logins.user_key(body.username))
             session.add(
                 WebSession(
@@ -84,15 +82,13 @@ async def login(body: Login, request: Request, response: Response):
 
 
 @router.post("/auth/logout", status_code=204)
-def logout(request: Request, response: Response, user: CurrentUser):
+def logout(request: Request, response: Response, user: CurrentUser, db: Db, settings: AppSettings):
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        with request.app.state.db.session() as session:
+        with db.session() as session:
             for web in session.scalars(select(WebSession).where(WebSession.token_sha256 == digest(cookie))):
                 session.delete(web)
-    response.delete_cookie(
-        SESSION_COOKIE, httponly=True, samesite="strict", secure=request.app.state.settings.cookies_secure
-    )
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict", secure=settings.cookies_secure)
 
 
 @router.get("/auth/me", response_model=Me)

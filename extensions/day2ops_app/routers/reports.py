@@ -7,24 +7,23 @@ import io
 import json
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from day2ops_app.deps import CurrentUser
+from day2ops_app.collection import trend_svg
+from day2ops_app.deps import AppSettings, CurrentUser
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
 
 @router.get("/chargeback")
 def chargeback(
-    request: Request,
     user: CurrentUser,
+    settings: AppSettings,
     metric: Literal["cost", "vms", "powered_on", "vcpus", "memory_gib", "storage_gib"] = "cost",
 ) -> dict:
     """The latest chargeback report (JSON as the role wrote it), the trend rows, and the trend of
     `metric` per group as an SVG chart drawn by the collection's own trend_svg filter."""
-    from ansible_collections.day2ops.ahv.plugins.filter.chargeback import trend_svg
-
-    directory = request.app.state.settings.data_dir / "state" / "chargeback"
+    directory = settings.data_dir / "state" / "chargeback"
     reports = sorted(directory.glob("chargeback-*.json"))
     trend_file = directory / "trend.csv"
     trend = trend_file.read_text() if trend_file.is_file() else ""

@@ -13,16 +13,25 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import String, and_, cast, or_, select
 
-from day2ops_app.approvals import Conflict
 from day2ops_app.audit import store
 from day2ops_app.audit.export import export_csv, export_execution
 from day2ops_app.catalog.forms import FormErrors
 from day2ops_app.db.tables import Evidence, Execution, Gate
-from day2ops_app.deps import CurrentUser, RunToken
-from day2ops_app.routers.approvals import gate_out
-from day2ops_app.routers.catalog import runnable_item, scope_preview
+from day2ops_app.deps import (
+    AppCatalog,
+    Approvals,
+    Choices,
+    CurrentUser,
+    Db,
+    OwnRunOrAdmin,
+    Runs,
+    RunToken,
+    runnable,
+    scope_preview,
+)
 from day2ops_app.runs.progress import host_progress
 from day2ops_app.schemas import MAX_ID, EventOut, ExecutionOut, GateCreate, GateOut, RunCreate
+from day2ops_app.services.approvals import Conflict, gate_out
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -35,10 +44,10 @@ def _execution(session, execution_id: str) -> Execution:
 
 
 @router.post("", response_model=ExecutionOut, status_code=202)
-def submit(body: RunCreate, request: Request, user: CurrentUser):
-    item = runnable_item(request, user, body.item_id)
+def submit(body: RunCreate, user: CurrentUser, catalog: AppCatalog, runs: Runs):
+    item = runnable(catalog, user, body.item_id)
     try:
-        return request.app.state.runs.submit(user, item, body.inputs)
+        return runs.submit(user, item, body.inputs)
     except FormErrors as error:
         return JSONResponse(
             {"detail": f"the inputs of {item.id} are not valid", "errors": error.errors}, status_code=422
@@ -50,6 +59,7 @@ def list_runs(
     request: Request,
     response: Response,
     user: CurrentUser,
+    db: Db,
     item_id: str | None = None,
     operator: str | None = None,
     status: str | None = None,
@@ -80,7 +90,7 @@ def list_runs(
             or_(Evidence.host == vm, cast(Evidence.vm_ext_ids, String).contains(f'"{vm}"'))
         )
         query = query.where(Execution.id.in_(touched))
-    with request.app.state.db.read() as session:
+    with db.read() as session:
         if before is not None:
             # (created_at, id) as the cursor: an index walk from where the last page ended, however deep.
             anchor = _execution(session, before)
@@ -98,20 +108,20 @@ def list_runs(
 
 
 @router.get("/{execution_id}", response_model=ExecutionOut)
-def get_run(execution_id: str, request: Request, user: CurrentUser):
-    with request.app.state.db.read() as session:
+def get_run(execution_id: str, user: CurrentUser, db: Db):
+    with db.read() as session:
         return _execution(session, execution_id)
 
 
 @router.get("/{execution_id}/events", response_model=list[EventOut])
 def events(
     execution_id: str,
-    request: Request,
     user: CurrentUser,
+    db: Db,
     after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ):
-    with request.app.state.db.read() as session:
+    with db.read() as session:
         _execution(session, execution_id)
         return store.events_after(session, execution_id, after, limit)
 
@@ -121,11 +131,11 @@ async def stream(
     execution_id: str,
     request: Request,
     user: CurrentUser,
+    db: Db,
     last_event_id: Annotated[str | None, Header()] = None,
 ):
     """Server-sent events: each runner event (`event: runner`, id = its counter), each status change
     (`event: status`), until the run has ended and every event was sent. Resumes after Last-Event-ID."""
-    db = request.app.state.db
     with db.read() as session:
         _execution(session, execution_id)
 
@@ -162,43 +172,39 @@ async def stream(
 
 
 @router.get("/{execution_id}/hosts")
-def hosts(execution_id: str, request: Request, user: CurrentUser) -> dict:
+def hosts(execution_id: str, user: CurrentUser, db: Db) -> dict:
     """Per VM: its steps (task, outcome, Prism task ids), a progress percentage, failed or recovered."""
-    with request.app.state.db.read() as session:
+    with db.read() as session:
         _execution(session, execution_id)
         return host_progress(session, execution_id)
 
 
 @router.get("/{execution_id}/scope")
-async def scope(execution_id: str, request: Request, user: CurrentUser) -> dict:
+async def scope(execution_id: str, user: CurrentUser, db: Db, catalog: AppCatalog, choices: Choices) -> dict:
     """The VMs in scope of this run's inputs as Prism lists them now, for its reviewers."""
-    with request.app.state.db.read() as session:
+    with db.read() as session:
         execution = _execution(session, execution_id)
         item_id, inputs = execution.item_id, dict(execution.inputs)
-    item = request.app.state.catalog.get(item_id) if item_id else None
+    item = catalog.get(item_id) if item_id else None
     if item is None:
         return {"scope": None, "count": None, "vms": []}
-    return await scope_preview(request, item, inputs)
+    return await scope_preview(choices, item, inputs)
 
 
 @router.post("/{execution_id}/cancel", response_model=ExecutionOut, status_code=202)
-def cancel(execution_id: str, request: Request, user: CurrentUser):
-    with request.app.state.db.session() as session:
-        execution = _execution(session, execution_id)
-        if user.username != execution.operator and "admin" not in user.roles:
-            raise HTTPException(403, "only who started the run, or an admin, may cancel it")
+def cancel(execution: OwnRunOrAdmin, user: CurrentUser, runs: Runs):
     try:
-        return request.app.state.runs.cancel(user, execution_id)
+        return runs.cancel(user, execution.id)
     except store.InvalidTransition as error:
         raise HTTPException(409, str(error)) from None
 
 
 @router.get("/{execution_id}/evidence")
-def evidence(execution_id: str, request: Request, user: CurrentUser, format: str = "json"):
+def evidence(execution_id: str, user: CurrentUser, db: Db, format: str = "json"):
     """The execution's whole record as JSON, or its evidence as CSV (one row per host and task)."""
     if format not in ("json", "csv"):
         raise HTTPException(422, "format: json or csv")
-    with request.app.state.db.read() as session:
+    with db.read() as session:
         _execution(session, execution_id)
         record = export_execution(session, execution_id)
     if format == "csv":
@@ -218,11 +224,10 @@ def evidence(execution_id: str, request: Request, user: CurrentUser, format: str
 
 
 @router.post("/{execution_id}/gates", response_model=GateOut, status_code=201)
-def open_gate(execution_id: RunToken, body: GateCreate, request: Request):
+def open_gate(execution_id: RunToken, body: GateCreate, db: Db, approvals: Approvals):
     if not body.reviewers and not body.reviewer_group:
         raise HTTPException(422, "reviewers or reviewer_group: name who may approve this gate")
-    approvals = request.app.state.approvals
-    with request.app.state.db.session() as session:
+    with db.session() as session:
         execution = _execution(session, execution_id)
         try:
             gate, created = approvals.open_playbook_gate(session, execution, body.model_dump())
@@ -233,10 +238,10 @@ def open_gate(execution_id: RunToken, body: GateCreate, request: Request):
 
 
 @router.get("/{execution_id}/gates/{gate_id}", response_model=GateOut)
-def read_gate(execution_id: RunToken, gate_id: str, request: Request):
-    with request.app.state.db.session() as session:
+def read_gate(execution_id: RunToken, gate_id: str, db: Db, approvals: Approvals):
+    with db.session() as session:
         gate = session.get(Gate, gate_id)
         if gate is None or gate.execution_id != execution_id:
             raise HTTPException(404, f"no gate {gate_id} in execution {execution_id}")
-        request.app.state.approvals.expire(session, gate)
+        approvals.expire(session, gate)
         return gate_out(session, gate)

@@ -6,17 +6,16 @@ import os
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from day2ops_app.catalog.forms import FormErrors, validate_inputs
 from day2ops_app.db.tables import Schedule, User
-from day2ops_app.deps import CurrentUser
-from day2ops_app.routers.catalog import runnable_item
-from day2ops_app.schedules import ScheduleError, check_interval, next_fire
+from day2ops_app.deps import AppCatalog, AppSettings, Choices, CurrentUser, Db, owned_or_admin, runnable
 from day2ops_app.schemas import MAX_ID, ScheduleCreate, ScheduleOut, ScheduleUpdate
+from day2ops_app.services.schedules import ScheduleError, check_interval, next_fire
 
 router = APIRouter(prefix="/api/schedules", tags=["schedules"])
 ScheduleId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -29,14 +28,21 @@ def _invalid(field: str, message: str) -> JSONResponse:
 
 
 @router.get("", response_model=list[ScheduleOut])
-def list_schedules(request: Request, user: CurrentUser):
-    with request.app.state.db.read() as session:
+def list_schedules(user: CurrentUser, db: Db):
+    with db.read() as session:
         return list(session.scalars(select(Schedule).order_by(Schedule.name)))
 
 
 @router.post("", response_model=ScheduleOut, status_code=201)
-def create(body: ScheduleCreate, request: Request, user: CurrentUser):
-    item = runnable_item(request, user, body.item_id)
+def create(
+    body: ScheduleCreate,
+    user: CurrentUser,
+    db: Db,
+    catalog: AppCatalog,
+    choices: Choices,
+    settings: AppSettings,
+):
+    item = runnable(catalog, user, body.item_id)
     from_environment = item.secrets_from(os.environ)
     for secret in (i for i in item.inputs if i.type == "secret"):
         if body.inputs.get(secret.name) not in (None, ""):
@@ -51,15 +57,15 @@ def create(body: ScheduleCreate, request: Request, user: CurrentUser):
                 f"a required secret: set {secret.env} in the app's environment for scheduled runs",
             )
     try:
-        values = validate_inputs(item, {**body.inputs, **from_environment}, request.app.state.choices)
+        values = validate_inputs(item, {**body.inputs, **from_environment}, choices)
         inputs = {k: v for k, v in values.items() if k not in item.secret_names()}
         first = next_fire(body.cron, body.timezone, datetime.now(UTC))
-        check_interval(body.cron, body.timezone, first, request.app.state.settings.min_schedule_seconds)
+        check_interval(body.cron, body.timezone, first, settings.min_schedule_seconds)
     except FormErrors as error:
         return JSONResponse({"detail": "the schedule's inputs are not valid", "errors": error.errors}, 422)
     except ScheduleError as error:
         return _invalid(error.field, error.message)
-    with request.app.state.db.session() as session:
+    with db.session() as session:
         schedule = Schedule(
             name=body.name,
             item_id=item.id,
@@ -81,16 +87,13 @@ def create(body: ScheduleCreate, request: Request, user: CurrentUser):
 
 def _owned(session, schedule_id: int, user: User) -> Schedule:
     schedule = session.get(Schedule, schedule_id)
-    if schedule is None:
-        raise HTTPException(404, f"no schedule {schedule_id}")
-    if schedule.owner != user.username and "admin" not in user.roles:
-        raise HTTPException(403, "only the schedule's owner, or an admin, may change it")
-    return schedule
+    denied = "only the schedule's owner, or an admin, may change it"
+    return owned_or_admin(schedule, "owner", user, f"no schedule {schedule_id}", denied)
 
 
 @router.patch("/{schedule_id}", response_model=ScheduleOut)
-def pause_or_resume(schedule_id: ScheduleId, body: ScheduleUpdate, request: Request, user: CurrentUser):
-    with request.app.state.db.session() as session:
+def pause_or_resume(schedule_id: ScheduleId, body: ScheduleUpdate, user: CurrentUser, db: Db):
+    with db.session() as session:
         schedule = _owned(session, schedule_id, user)
         if body.enabled and not schedule.enabled:
             # Resuming never fires the times that passed while paused.
@@ -103,6 +106,6 @@ def pause_or_resume(schedule_id: ScheduleId, body: ScheduleUpdate, request: Requ
 
 
 @router.delete("/{schedule_id}", status_code=204)
-def delete(schedule_id: ScheduleId, request: Request, user: CurrentUser):
-    with request.app.state.db.session() as session:
+def delete(schedule_id: ScheduleId, user: CurrentUser, db: Db):
+    with db.session() as session:
         session.delete(_owned(session, schedule_id, user))

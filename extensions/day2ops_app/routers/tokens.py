@@ -8,10 +8,10 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from day2ops_app import tokens
 from day2ops_app.db.tables import ApiToken, User
-from day2ops_app.deps import CurrentUser
+from day2ops_app.deps import AppSettings, CurrentUser, Db
 from day2ops_app.schemas import MAX_ID, TokenCreate, TokenInfo, TokenOut
+from day2ops_app.services import tokens
 
 router = APIRouter(prefix="/api/tokens", tags=["auth"])
 
@@ -21,15 +21,13 @@ def _is_admin(user: User) -> bool:
 
 
 @router.post("", response_model=TokenOut, status_code=201)
-def create(body: TokenCreate, request: Request, user: CurrentUser):
+def create(body: TokenCreate, request: Request, user: CurrentUser, db: Db, settings: AppSettings):
     # A leaked token must not be able to mint itself successors that outlive its revocation.
     if getattr(request.state, "token_id", None) is not None and not _is_admin(user):
         raise HTTPException(403, "an API token cannot create tokens: log in (browser session) to create one")
-    with request.app.state.db.session() as session:
+    with db.session() as session:
         try:
-            row, secret = tokens.issue(
-                session, request.app.state.settings, user, body.name, body.days, body.scope
-            )
+            row, secret = tokens.issue(session, settings, user, body.name, body.days, body.scope)
         except ValueError as error:
             return JSONResponse(
                 {"detail": "the token is not valid", "errors": [{"field": "days", "message": str(error)}]},
@@ -39,11 +37,11 @@ def create(body: TokenCreate, request: Request, user: CurrentUser):
 
 
 @router.get("", response_model=list[TokenInfo])
-def list_tokens(request: Request, user: CurrentUser, username: str | None = None):
+def list_tokens(user: CurrentUser, db: Db, username: str | None = None):
     """The caller's tokens; an admin may ask for anyone's with ?username=."""
     if username is not None and username != user.username and not _is_admin(user):
         raise HTTPException(403, "only an admin may list another user's tokens")
-    with request.app.state.db.read() as session:
+    with db.read() as session:
         owner = session.scalars(
             select(User).where(User.username == (username or user.username))
         ).one_or_none()
@@ -55,9 +53,9 @@ def list_tokens(request: Request, user: CurrentUser, username: str | None = None
 
 
 @router.delete("/{token_id}", status_code=204)
-def revoke(token_id: Annotated[int, Path(ge=1, le=MAX_ID)], request: Request, user: CurrentUser):
+def revoke(token_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: CurrentUser, db: Db):
     """Revoke one of the caller's tokens, or (an admin) anyone's. Another user's token is not found."""
-    with request.app.state.db.session() as session:
+    with db.session() as session:
         token = session.get(ApiToken, token_id)
         if token is None or (token.user_id != user.id and not _is_admin(user)):
             raise HTTPException(404, f"no token {token_id} of yours")

@@ -7,9 +7,9 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 
-from day2ops_app.deps import current_user, session_csrf
+from day2ops_app.deps import AppSettings, Templates, current_user, session_csrf
+from day2ops_app.settings import Settings
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,19 +22,16 @@ PAGES = {
 }
 
 
-def templates(request: Request) -> Jinja2Templates:
-    return request.app.state.templates
-
-
-def _page(request: Request, template: str, title: str, **context) -> HTMLResponse:
+def _page(
+    request: Request, templates: Templates, settings: Settings, template: str, title: str, **context
+) -> HTMLResponse:
     """A page for the logged-in user, or a redirect to the login page that comes back here."""
     try:
         user = current_user(request)
     except HTTPException:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/ui/login?next={quote(target, safe='')}", status_code=303)
-    settings = request.app.state.settings
-    return templates(request).TemplateResponse(
+    return templates.TemplateResponse(
         request,
         template,
         {
@@ -56,26 +53,26 @@ def root():
 
 
 @router.get("/ui/login", response_class=HTMLResponse)
-def login(request: Request, next: str = "/ui/"):
+def login(request: Request, templates: Templates, next: str = "/ui/"):
     # Only paths of this app: never send a user elsewhere after logging in.
     target = next if next.startswith("/ui/") and "//" not in next else "/ui/"
-    return templates(request).TemplateResponse(request, "login.html", {"title": "Log in", "next": target})
+    return templates.TemplateResponse(request, "login.html", {"title": "Log in", "next": target})
 
 
 @router.get("/ui/items/{item_id}", response_class=HTMLResponse)
-def form(item_id: str, request: Request):
-    return _page(request, "form.html", "Run", item_id=item_id)
+def form(item_id: str, request: Request, templates: Templates, settings: AppSettings):
+    return _page(request, templates, settings, "form.html", "Run", item_id=item_id)
 
 
 @router.get("/ui/runs/{execution_id}", response_class=HTMLResponse)
-def run(execution_id: str, request: Request):
-    return _page(request, "run.html", "Run", execution_id=execution_id)
+def run(execution_id: str, request: Request, templates: Templates, settings: AppSettings):
+    return _page(request, templates, settings, "run.html", "Run", execution_id=execution_id)
 
 
 @router.get("/ui/", response_class=HTMLResponse)
 @router.get("/ui/{page}", response_class=HTMLResponse)
-def page(request: Request, page: str = ""):
+def page(request: Request, templates: Templates, settings: AppSettings, page: str = ""):
     if page not in PAGES:
         raise HTTPException(404, f"no page {page}")
     template, title = PAGES[page]
-    return _page(request, template, title, page=page)
+    return _page(request, templates, settings, template, title, page=page)

@@ -13,11 +13,11 @@ import threading
 import uuid
 from datetime import UTC, datetime
 
-from day2ops_app.approvals import RUN_GATE_NAME, Conflict
 from day2ops_app.audit.redact import Redactor
 from day2ops_app.awx.names import RUN_GATE, approval_node_name, job_template_name, workflow_name
 from day2ops_app.runs.adapter import RunHandle, RunListener, RunRequest
 from day2ops_app.runs.awx_client import AwxClient, AwxError
+from day2ops_app.services.approvals import RUN_GATE_NAME, Conflict
 from day2ops_app.settings import Settings
 
 log = logging.getLogger("day2ops.runs.awx")

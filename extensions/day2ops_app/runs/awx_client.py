@@ -1,20 +1,14 @@
-"""The AWX API v2 as the AWX backend uses it: Bearer token, JSON, paged lists, and retries that honour
-Retry-After. Errors carry the method, the path, AWX's status and its detail, never the token."""
+"""The AWX API v2 as the AWX backend uses it: Bearer token, JSON and paged lists, over the collection's
+transport (its retries, backoff and Retry-After). Errors carry the method, the path, AWX's status and its
+detail, never the token."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from urllib.parse import urljoin
 
 import requests
 
-# AWX answers 429 when throttled and 503 while it starts or upgrades: the request did not happen. A
-# gateway's 502/504 or a dropped connection may hide a request that did, so only reads retry those.
-RETRY_ALWAYS = frozenset({429, 503})
-RETRY_READS = frozenset({502, 504})
-BACKOFF_CAP_SECONDS = 30.0
-RETRY_AFTER_CAP_SECONDS = 120.0
+from day2ops_app.collection import ApiError, BearerAuth, Transport
 
 
 class AwxError(Exception):
@@ -24,19 +18,16 @@ class AwxError(Exception):
 
 
 class AwxClient:
-    def __init__(self, url: str, token: str, verify: bool, attempts: int = 6, timeout: float = 30.0):
-        self.base = url.rstrip("/") + "/"
-        self.session = requests.Session()
-        self.session.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
-        self.session.verify = verify
-        self.attempts = attempts
-        self.timeout = timeout
+    def __init__(self, url: str, token: str, verify: bool, timeout: float = 30.0):
+        self.transport = Transport(
+            url, BearerAuth(token), ("DAY2OPS_AWX_URL",), validate_certs=verify, timeout=timeout
+        )
 
     def get(self, path: str, params: dict | None = None) -> dict:
         return self._call("GET", path, params=params)
 
     def post(self, path: str, body: dict | None = None) -> dict:
-        return self._call("POST", path, json=body or {})
+        return self._call("POST", path, body=body or {})
 
     def pages(self, path: str, params: dict | None = None) -> Iterator[dict]:
         """Every result of a list, following its `next` links."""
@@ -55,35 +46,17 @@ class AwxClient:
         return found[0] if found else None
 
     def _call(self, method: str, path: str, **kwargs) -> dict:
-        # The collection's own backoff and Retry-After reading (importable once the app has started).
-        from ansible_collections.day2ops.ahv.plugins.module_utils._http import (
-            backoff_seconds,
-            retry_after_seconds,
-        )
-
-        url = urljoin(self.base, path.lstrip("/"))
-        retryable = RETRY_ALWAYS | (RETRY_READS if method == "GET" else frozenset())
-        attempt = 0
-        while True:
-            attempt += 1
-            last = attempt == self.attempts
-            try:
-                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-            except requests.RequestException as error:
-                if method != "GET" or last:
-                    raise AwxError(f"AWX {method} {path}: {error.__class__.__name__}: {error}") from None
-                time.sleep(backoff_seconds(attempt, cap=BACKOFF_CAP_SECONDS))
-                continue
-            if response.status_code in retryable and not last:
-                waited = retry_after_seconds(response.headers.get("Retry-After"))
-                backoff = backoff_seconds(attempt, cap=BACKOFF_CAP_SECONDS)
-                time.sleep(min(waited, RETRY_AFTER_CAP_SECONDS) if waited is not None else backoff)
-                continue
-            if response.status_code >= 400:
-                raise AwxError(
-                    f"AWX {method} {path}: {response.status_code} {_detail(response)}", response.status_code
-                )
-            return response.json() if response.content else {}
+        # AWX keeps no request ids to replay: a launch whose answer was lost is not sent again (the
+        # transport resends a POST only when AWX surely did not act).
+        try:
+            response = self.transport.request(method, path, f"call AWX {method} {path}", **kwargs)
+        except ApiError as error:
+            raise AwxError(str(error)) from None
+        if response.status_code >= 400:
+            raise AwxError(
+                f"AWX {method} {path}: {response.status_code} {_detail(response)}", response.status_code
+            )
+        return response.json() if response.content else {}
 
 
 def _detail(response: requests.Response) -> str:

@@ -103,19 +103,28 @@ def _stage(request: RunRequest) -> tuple[Path, Path | None]:
     return request.private_dir / "project" / relative, write_inventory(request)
 
 
+@dataclass
+class _WorkerStatus:
+    """What the node's statuses said: whether its worker started, and its own explanation of an end."""
+
+    node: Node
+    listener: RunListener
+    reached: bool = False
+    explanation: str = ""
+
+    def __call__(self, data: dict, runner_config=None) -> None:
+        # `starting` comes from the worker; an `error` may be the processor's own, on an empty stream.
+        self.reached = self.reached or data.get("status") == "starting"
+        self.explanation = data.get("job_explanation") or self.explanation
+        if data.get("status") == "running":
+            self.listener.on_start(f"on worker node {self.node}")
+
+
 def _run_on(
     remote: Remote, node: Node, request: RunRequest, listener: RunListener, cancel_requested: threading.Event
 ) -> tuple[str, int | None, str]:
     playbook, inventory = _stage(request)
-    seen = {"reached": False, "explanation": ""}
-
-    def status_handler(data, runner_config=None):
-        # `starting` comes from the worker; an `error` may be the processor's own, on an empty stream.
-        seen["reached"] = seen["reached"] or data.get("status") == "starting"
-        seen["explanation"] = data.get("job_explanation") or seen["explanation"]
-        if data.get("status") == "running":
-            listener.on_start(f"on worker node {node}")
-
+    worker = _WorkerStatus(node, listener)
     with tempfile.TemporaryFile() as ssh_errors:
         ssh = subprocess.Popen(
             remote.ssh(node, run_command(remote.runner)),
@@ -140,7 +149,7 @@ def _run_on(
                 ident=request.execution_id,
                 quiet=True,
                 event_handler=listener.on_event,
-                status_handler=status_handler,
+                status_handler=worker,
             )
             ssh_rc = ssh.wait()
         finally:
@@ -148,21 +157,38 @@ def _run_on(
             if ssh.poll() is None:
                 ssh.kill()
                 ssh.wait()
-        ssh_errors.seek(0)
-        # The node's stderr goes into the record: no secret of the run may ride along.
-        said = Redactor(list(request.secret_env.values())).text(ssh_errors.read().decode(errors="replace"))
-        complaint = " ".join(said.split())[-500:]
+        complaint = _complaint(request, ssh_errors)
+    return _outcome(request, worker, processor.status, ssh_rc, canceled.is_set(), complaint)
 
+
+def _complaint(request: RunRequest, ssh_errors) -> str:
+    """The end of what ssh said on stderr, on one line. It goes into the record: no secret of the run may
+    ride along."""
+    ssh_errors.seek(0)
+    said = Redactor(list(request.secret_env.values())).text(ssh_errors.read().decode(errors="replace"))
+    return " ".join(said.split())[-500:]
+
+
+def _outcome(
+    request: RunRequest,
+    worker: _WorkerStatus,
+    runner_status: str,
+    ssh_rc: int,
+    canceled: bool,
+    complaint: str,
+) -> tuple[str, int | None, str]:
+    """(status, rc, reason) of the run, from runner's status, ssh's exit and what the worker said."""
+    node = worker.node
     rc = _rc(request)
-    if canceled.is_set():
+    if canceled:
         # A run that ended well before the kill took hold stays successful: the service decides.
-        status = RUNNER_STATUS[processor.status] if processor.status in ENDED else "failed"
+        status = RUNNER_STATUS[runner_status] if runner_status in ENDED else "failed"
         return status, rc, f"canceled on worker node {node}"
-    if processor.status in ENDED:
-        return RUNNER_STATUS[processor.status], rc, f"ansible-playbook exited with {rc} on worker node {node}"
-    if ssh_rc == 255 and not seen["reached"]:
+    if runner_status in ENDED:
+        return RUNNER_STATUS[runner_status], rc, f"ansible-playbook exited with {rc} on worker node {node}"
+    if ssh_rc == 255 and not worker.reached:
         return "failed", None, f"worker node {node} is unreachable over SSH: {complaint or 'no message'}"
-    why = seen["explanation"] or "no explanation"
+    why = worker.explanation or "no explanation"
     return "failed", rc, f"worker node {node} ended the run early ({why}); ssh: {ssh_rc} {complaint}".strip()
 
 

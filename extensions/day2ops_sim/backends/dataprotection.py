@@ -42,6 +42,46 @@ def _time(value, field: str) -> float:
         ) from err
 
 
+def _member_vm_id(field: str, member) -> str:
+    """The VM of one entry of `vmRecoveryPoints`, with its application-consistent properties checked."""
+    vm_id = member.get("vmExtId") if isinstance(member, dict) else None
+    if not vm_id:
+        raise bad_request(NS, f"'{field}.vmExtId' is required.", f"{field}.vmExtId")
+    props = member.get("applicationConsistentProperties")
+    if props is not None and (not isinstance(props, dict) or props.get("$objectType") != VSS_TYPE):
+        raise bad_request(
+            NS,
+            f'\'{field}.applicationConsistentProperties\' must carry "$objectType": "{VSS_TYPE}".',
+            f"{field}.applicationConsistentProperties",
+        )
+    if props is not None and props.get("backupType") not in ("FULL_BACKUP", "COPY_BACKUP"):
+        raise bad_request(
+            NS,
+            f"'{field}.applicationConsistentProperties.backupType' is required: FULL_BACKUP or COPY_BACKUP.",
+            f"{field}.applicationConsistentProperties.backupType",
+        )
+    return vm_id
+
+
+def _member_vm_ids(members) -> list[str]:
+    """The VMs of a recovery point to create, each once, at most MAX_ENTITIES of them."""
+    if not isinstance(members, list) or not members:
+        raise bad_request(
+            NS, "'vmRecoveryPoints' is required: a list of {\"vmExtId\": <VM extId>}.", "vmRecoveryPoints"
+        )
+    if len(members) > MAX_ENTITIES:
+        raise invalid_argument(
+            NS, f"A recovery point holds at most {MAX_ENTITIES} entities, got {len(members)}."
+        )
+    vm_ids = []
+    for i, member in enumerate(members):
+        vm_id = _member_vm_id(f"vmRecoveryPoints[{i}]", member)
+        if vm_id in vm_ids:
+            raise invalid_argument(NS, f"VM '{vm_id}' appears twice in 'vmRecoveryPoints'.")
+        vm_ids.append(vm_id)
+    return vm_ids
+
+
 class DataProtectionBackend:
     def __init__(
         self,
@@ -142,6 +182,44 @@ class DataProtectionBackend:
 
     # -- create ------------------------------------------------------------------------------
     def create(self, spec: dict) -> Task:
+        name, rp_type, expires = self._point_options(spec)
+        members = spec.get("vmRecoveryPoints")
+        vm_ids = _member_vm_ids(members)
+        vms = [self.vmm.get(v) for v in vm_ids]
+        clusters = {vm["cluster"]["extId"] for vm in vms}
+        if len(clusters) > 1:
+            raise invalid_argument(
+                NS, "All VMs of one recovery point must be on the same cluster; create one per cluster."
+            )
+        cluster = clusters.pop()
+        rp_id = self.ids.uuid()
+        vmrp_ids = [self.ids.uuid() for _ in vms]
+
+        def effect():
+            now = self.clock.iso()
+            points, captured = [], []
+            for vm_id, vmrp_id, member in zip(vm_ids, vmrp_ids, members, strict=True):
+                vm = self._capturable(vm_id, rp_type)
+                points.append(self._vm_point(vm, vmrp_id, member, rp_type, now, expires, cluster))
+                captured.append((vmrp_id, {"vm": copy.deepcopy(vm), "guest": self.guests.of(vm).captured()}))
+            rp = self._recovery_point(rp_id, name, rp_type, now, cluster, points)
+            if expires:
+                rp["expirationTime"] = expires
+            self._store(rp, captured)
+            return {"recoveryPointExtId": rp_id}
+
+        return self._submit(
+            "CreateRecoveryPoint",
+            "Create recovery point",
+            rp_id,
+            name,
+            effect,
+            cluster,
+            [EntityRef(vm["extId"], VM_REL, vm["name"]) for vm in vms],
+        )
+
+    def _point_options(self, spec: dict) -> tuple:
+        """The name, type and expiry of a recovery point to create, checked as Prism checks them."""
         name = spec.get("name")
         if name is not None and (not isinstance(name, str) or len(name) > 256):
             raise bad_request(NS, "'name' must be a string of at most 256 characters.", "name")
@@ -159,88 +237,32 @@ class DataProtectionBackend:
             )
         if spec.get("volumeGroupRecoveryPoints"):
             raise ApiError(501, "The simulator does not implement volume group recovery points.", "SIM-50102")
-        members = spec.get("vmRecoveryPoints")
-        if not isinstance(members, list) or not members:
-            raise bad_request(
-                NS, "'vmRecoveryPoints' is required: a list of {\"vmExtId\": <VM extId>}.", "vmRecoveryPoints"
-            )
-        if len(members) > MAX_ENTITIES:
-            raise invalid_argument(
-                NS, f"A recovery point holds at most {MAX_ENTITIES} entities, got {len(members)}."
-            )
-        vm_ids = []
-        for i, member in enumerate(members):
-            field = f"vmRecoveryPoints[{i}]"
-            vm_id = member.get("vmExtId") if isinstance(member, dict) else None
-            if not vm_id:
-                raise bad_request(NS, f"'{field}.vmExtId' is required.", f"{field}.vmExtId")
-            props = member.get("applicationConsistentProperties")
-            if props is not None and (not isinstance(props, dict) or props.get("$objectType") != VSS_TYPE):
-                raise bad_request(
-                    NS,
-                    f'\'{field}.applicationConsistentProperties\' must carry "$objectType": "{VSS_TYPE}".',
-                    f"{field}.applicationConsistentProperties",
-                )
-            if props is not None and props.get("backupType") not in ("FULL_BACKUP", "COPY_BACKUP"):
-                raise bad_request(
-                    NS,
-                    f"'{field}.applicationConsistentProperties.backupType' is required: "
-                    "FULL_BACKUP or COPY_BACKUP.",
-                    f"{field}.applicationConsistentProperties.backupType",
-                )
-            if vm_id in vm_ids:
-                raise invalid_argument(NS, f"VM '{vm_id}' appears twice in 'vmRecoveryPoints'.")
-            vm_ids.append(vm_id)
-        vms = [self.vmm.get(v) for v in vm_ids]
-        clusters = {vm["cluster"]["extId"] for vm in vms}
-        if len(clusters) > 1:
-            raise invalid_argument(
-                NS, "All VMs of one recovery point must be on the same cluster; create one per cluster."
-            )
-        cluster = clusters.pop()
-        rp_id = self.ids.uuid()
-        vmrp_ids = [self.ids.uuid() for _ in vms]
+        return name, rp_type, expires
 
-        def effect():
-            now = self.clock.iso()
-            points, captured = [], []
-            for vm_id, vmrp_id, member in zip(vm_ids, vmrp_ids, members, strict=True):
-                vm = self.vmm.vms.get(vm_id)
-                if vm is None:
-                    raise ApiError(404, f"VM '{vm_id}' no longer exists.", code("vmm", 20005))
-                if rp_type == "APPLICATION_CONSISTENT":
-                    self._check_quiesce(vm)
-                point = self._vm_point(vm, vmrp_id, member, rp_type, now, expires, cluster)
-                points.append(point)
-                captured.append((vmrp_id, {"vm": copy.deepcopy(vm), "guest": self.guests.of(vm).captured()}))
-            rp = {
-                "extId": rp_id,
-                "locationAgnosticId": self.ids.uuid(),
-                "name": name or f"rp-{rp_id[:8]}",
-                "creationTime": now,
-                "status": "COMPLETE",
-                "recoveryPointType": rp_type,
-                "ownerExtId": "00000000-0000-0000-0000-000000000000",
-                "locationReferences": [self._location(cluster)],
-                "vmRecoveryPoints": points,
-                "volumeGroupRecoveryPoints": [],
-                "isSecure": False,
-                "totalExclusiveUsageBytes": 0,
-            }
-            if expires:
-                rp["expirationTime"] = expires
-            self._store(rp, captured)
-            return {"recoveryPointExtId": rp_id}
+    def _capturable(self, vm_id: str, rp_type: str) -> dict:
+        """The VM as the create task finds it when it runs, able to give the consistency asked for."""
+        vm = self.vmm.vms.get(vm_id)
+        if vm is None:
+            raise ApiError(404, f"VM '{vm_id}' no longer exists.", code("vmm", 20005))
+        if rp_type == "APPLICATION_CONSISTENT":
+            self._check_quiesce(vm)
+        return vm
 
-        return self._submit(
-            "CreateRecoveryPoint",
-            "Create recovery point",
-            rp_id,
-            name,
-            effect,
-            cluster,
-            [EntityRef(vm["extId"], VM_REL, vm["name"]) for vm in vms],
-        )
+    def _recovery_point(self, rp_id: str, name, rp_type: str, now: str, cluster: str, points: list) -> dict:
+        return {
+            "extId": rp_id,
+            "locationAgnosticId": self.ids.uuid(),
+            "name": name or f"rp-{rp_id[:8]}",
+            "creationTime": now,
+            "status": "COMPLETE",
+            "recoveryPointType": rp_type,
+            "ownerExtId": "00000000-0000-0000-0000-000000000000",
+            "locationReferences": [self._location(cluster)],
+            "vmRecoveryPoints": points,
+            "volumeGroupRecoveryPoints": [],
+            "isSecure": False,
+            "totalExclusiveUsageBytes": 0,
+        }
 
     def _check_quiesce(self, vm: dict) -> None:
         """Prism quiesces the guest through NGT; without a reachable, VSS-capable NGT the point fails."""

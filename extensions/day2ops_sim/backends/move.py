@@ -693,37 +693,8 @@ class MoveBackend:
             "hardwareClockTimezone": "UTC",
             "isAgentVm": False,
             "protectionType": "UNPROTECTED",
-            "disks": [
-                {
-                    "extId": self.ids.uuid(),
-                    "diskAddress": {"busType": "SCSI", "index": i},
-                    "backingInfo": {
-                        "$objectType": "vmm.v4.ahv.config.VmDisk",
-                        "diskExtId": self.ids.uuid(),
-                        "diskSizeBytes": size * GIB,
-                        "storageContainer": {"extId": attrs["ContainerUUID"]},
-                        "isMigrationInProgress": False,
-                    },
-                }
-                for i, size in enumerate(source.disks_gib)
-            ],
-            "nics": [
-                {
-                    "extId": self.ids.uuid(),
-                    "backingInfo": {
-                        "model": "VIRTIO",
-                        "macAddress": mac,
-                        "isConnected": True,
-                        "numQueues": 1,
-                    },
-                    "networkInfo": {
-                        "nicType": "NORMAL_NIC",
-                        "subnet": {"extId": mapping[net]},
-                        "vlanMode": "ACCESS",
-                    },
-                }
-                for net, mac in zip(source.networks, source.macs, strict=True)
-            ],
+            "disks": self._target_disks(source, attrs["ContainerUUID"]),
+            "nics": self._target_nics(source, mapping),
             "cdRoms": [],
             "gpus": [],
             "serialPorts": [],
@@ -731,6 +702,38 @@ class MoveBackend:
         }
         self.vmm.vms.add(vm)
         return ext_id
+
+    def _target_disks(self, source, container: str) -> list[dict]:
+        """The AHV VM's SCSI disks, one per vCenter disk, in the plan's storage container."""
+        return [
+            {
+                "extId": self.ids.uuid(),
+                "diskAddress": {"busType": "SCSI", "index": i},
+                "backingInfo": {
+                    "$objectType": "vmm.v4.ahv.config.VmDisk",
+                    "diskExtId": self.ids.uuid(),
+                    "diskSizeBytes": size * GIB,
+                    "storageContainer": {"extId": container},
+                    "isMigrationInProgress": False,
+                },
+            }
+            for i, size in enumerate(source.disks_gib)
+        ]
+
+    def _target_nics(self, source, mapping: dict[str, str]) -> list[dict]:
+        """The AHV VM's NICs, keeping each MAC, on the subnet the plan maps its port group to."""
+        return [
+            {
+                "extId": self.ids.uuid(),
+                "backingInfo": {"model": "VIRTIO", "macAddress": mac, "isConnected": True, "numQueues": 1},
+                "networkInfo": {
+                    "nicType": "NORMAL_NIC",
+                    "subnet": {"extId": mapping[net]},
+                    "vlanMode": "ACCESS",
+                },
+            }
+            for net, mac in zip(source.networks, source.macs, strict=True)
+        ]
 
     def _set(self, w: Workload, state: str, at: float, until: float | None = None) -> None:
         w.state, w.since, w.until = state, at, until

@@ -265,35 +265,7 @@ class TemplateBackend:
             spec.get("templateName", template["templateName"]), "templateName", 1, 256, required=True
         )
         description = _text(spec.get("templateDescription"), "templateDescription", 0, 1000)
-        version = spec.get("templateVersionSpec")
-        if isinstance(version, dict) and version.get("extId") is not None:
-            # How sure: unconfirmed; strict because unknown. No Prism answer to it is documented or recorded,
-            # but both Nutanix clients strip it before every update (nutanix.ncp 2.5.0 ntnx_templates_v2
-            # clears templateVersionSpec.extId; terraform-provider-nutanix's template update sets it nil).
-            raise bad_request(
-                NS,
-                "'templateVersionSpec.extId' is read-only: Prism names a new version itself. Send "
-                "templateVersionSpec only to add a version, without extId.",
-                "templateVersionSpec.extId",
-            )
-        added = None
-        if isinstance(version, dict):
-            version_spec, source = self._version_spec(version, "templateVersionSpec", False)
-            if not version_spec.get("versionName"):
-                raise bad_request(
-                    NS,
-                    "'templateVersionSpec.versionName' is required for a new version.",
-                    "templateVersionSpec.versionName",
-                )
-            if not version_spec.get("versionDescription"):
-                raise bad_request(
-                    NS,
-                    "'templateVersionSpec.versionDescription' is required for a new version.",
-                    "templateVersionSpec.versionDescription",
-                )
-            if source["$objectType"] == VERSION_SOURCE:
-                self.version(ext_id, source["versionId"])
-            added = (self.ids.uuid(), version_spec, source)
+        added = self._version_to_add(ext_id, spec.get("templateVersionSpec"))
         extra = []
         if added and added[2]["$objectType"] == VM_SOURCE:
             extra.append(EntityRef(added[2]["extId"], VM_REL))
@@ -305,19 +277,7 @@ class TemplateBackend:
                 target["templateDescription"] = description
             if added:
                 version_id, version_spec, source = added
-                if source["$objectType"] == VM_SOURCE:
-                    vm_spec, guest = self._capture(source["extId"])
-                else:
-                    base = self.versions[ext_id].get(source["versionId"])
-                    if base is None:
-                        raise ApiError(
-                            404,
-                            f"Template version '{source['versionId']}' no longer exists.",
-                            code(NS, 20005),
-                        )
-                    vm_spec = copy.deepcopy(base["vmSpec"])
-                    vm_spec.update(copy.deepcopy(source["overrideVmConfig"]))
-                    guest = copy.deepcopy(self.captured[base["extId"]])
+                vm_spec, guest = self._version_content(ext_id, source)
                 new = self._new_version(
                     version_id, version_spec, source, vm_spec, version_spec.get("isActiveVersion", True)
                 )
@@ -326,6 +286,47 @@ class TemplateBackend:
             return None
 
         return self._submit("UpdateTemplate", "Update template", template, effect, extra)
+
+    def _version_to_add(self, ext_id: str, version) -> tuple[str, dict, dict] | None:
+        """The new version an update carries, as (its extId, its spec, its source), or None."""
+        if isinstance(version, dict) and version.get("extId") is not None:
+            # How sure: unconfirmed; strict because unknown. No Prism answer to it is documented or recorded,
+            # but both Nutanix clients strip it before every update (nutanix.ncp 2.5.0 ntnx_templates_v2
+            # clears templateVersionSpec.extId; terraform-provider-nutanix's template update sets it nil).
+            raise bad_request(
+                NS,
+                "'templateVersionSpec.extId' is read-only: Prism names a new version itself. Send "
+                "templateVersionSpec only to add a version, without extId.",
+                "templateVersionSpec.extId",
+            )
+        if not isinstance(version, dict):
+            return None
+        version_spec, source = self._version_spec(version, "templateVersionSpec", False)
+        for field in ("versionName", "versionDescription"):
+            if not version_spec.get(field):
+                raise bad_request(
+                    NS,
+                    f"'templateVersionSpec.{field}' is required for a new version.",
+                    f"templateVersionSpec.{field}",
+                )
+        if source["$objectType"] == VERSION_SOURCE:
+            self.version(ext_id, source["versionId"])
+        return self.ids.uuid(), version_spec, source
+
+    def _version_content(self, ext_id: str, source: dict) -> tuple[dict, dict]:
+        """The VM configuration and guest of a new version: its VM's now, or a version's with overrides."""
+        if source["$objectType"] == VM_SOURCE:
+            return self._capture(source["extId"])
+        base = self.versions[ext_id].get(source["versionId"])
+        if base is None:
+            raise ApiError(
+                404,
+                f"Template version '{source['versionId']}' no longer exists.",
+                code(NS, 20005),
+            )
+        vm_spec = copy.deepcopy(base["vmSpec"])
+        vm_spec.update(copy.deepcopy(source["overrideVmConfig"]))
+        return vm_spec, copy.deepcopy(self.captured[base["extId"]])
 
     def delete(self, ext_id: str, if_match: str | None) -> Task:
         template = self._guarded(ext_id, if_match)
@@ -387,33 +388,8 @@ class TemplateBackend:
         count = body.get("numberOfVms", 1)
         if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_VMS:
             raise bad_request(NS, f"'numberOfVms' must be an integer from 1 to {MAX_VMS}.", "numberOfVms")
-        cluster = body.get("clusterReference")
-        if not cluster:
-            raise bad_request(
-                NS,
-                "'clusterReference' is required: the extId of the AOS cluster for the VMs.",
-                "clusterReference",
-            )
-        if self.clusters.workload(cluster) is None:
-            raise invalid_argument(
-                NS, f"Cluster '{cluster}' is not an AOS cluster this Prism Central manages."
-            )
-        overrides = body.get("overrideVmConfigMap") or {}
-        if not isinstance(overrides, dict):
-            raise bad_request(
-                NS,
-                "'overrideVmConfigMap' must map VM indexes ('0', '1', ...) to overrides.",
-                "overrideVmConfigMap",
-            )
-        for key, override in overrides.items():
-            field = f"overrideVmConfigMap.{key}"
-            if not (key.isdigit() and int(key) < count):
-                raise bad_request(
-                    NS, f"'{field}': keys are VM indexes from '0' to '{count - 1}'.", "overrideVmConfigMap"
-                )
-            if not isinstance(override, dict):
-                raise bad_request(NS, f"'{field}' must be a VmConfigOverride object.", field)
-            self._check_override(override, field + ".")
+        cluster = self._deploy_cluster(body.get("clusterReference"))
+        overrides = self._deploy_overrides(body.get("overrideVmConfigMap") or {}, count)
         names = [
             (overrides.get(str(i)) or {}).get("name") or f"{template['templateName']}-{i + 1}"
             for i in range(count)
@@ -441,6 +417,38 @@ class TemplateBackend:
             ],
             [cluster],
         )
+
+    def _deploy_cluster(self, cluster) -> str:
+        if not cluster:
+            raise bad_request(
+                NS,
+                "'clusterReference' is required: the extId of the AOS cluster for the VMs.",
+                "clusterReference",
+            )
+        if self.clusters.workload(cluster) is None:
+            raise invalid_argument(
+                NS, f"Cluster '{cluster}' is not an AOS cluster this Prism Central manages."
+            )
+        return cluster
+
+    def _deploy_overrides(self, overrides, count: int) -> dict:
+        """`overrideVmConfigMap`, checked: VM index ('0', '1', ...) -> VmConfigOverride."""
+        if not isinstance(overrides, dict):
+            raise bad_request(
+                NS,
+                "'overrideVmConfigMap' must map VM indexes ('0', '1', ...) to overrides.",
+                "overrideVmConfigMap",
+            )
+        for key, override in overrides.items():
+            field = f"overrideVmConfigMap.{key}"
+            if not (key.isdigit() and int(key) < count):
+                raise bad_request(
+                    NS, f"'{field}': keys are VM indexes from '0' to '{count - 1}'.", "overrideVmConfigMap"
+                )
+            if not isinstance(override, dict):
+                raise bad_request(NS, f"'{field}' must be a VmConfigOverride object.", field)
+            self._check_override(override, field + ".")
+        return overrides
 
     # -- guest OS update ---------------------------------------------------------------------
     def _no_guest_update(self, template: dict, doing: str) -> None:

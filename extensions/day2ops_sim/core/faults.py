@@ -4,8 +4,11 @@ A rule matches on the SDK operation name (`list_vms`) or on a path glob
 (`/api/vmm/*/ahv/config/vms*`), optionally narrowed to one HTTP method.
 """
 
+import asyncio
 import fnmatch
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 
 @dataclass
@@ -30,6 +33,10 @@ class Fault(Rule):
     message: str = "Injected fault"
     # Run the call, then answer with the fault: a lost response, the case request ids exist for.
     after_handler: bool = False
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": f"{self.retry_after:g}"} if self.retry_after is not None else {}
 
 
 @dataclass
@@ -81,3 +88,31 @@ class FaultPlan:
             "denied": sorted(self.denied),
             "injected": self.injected,
         }
+
+
+Answer = TypeVar("Answer")
+
+
+async def inject(
+    plan: FaultPlan,
+    method: str,
+    path: str,
+    operation: str | None,
+    run: Callable[[], Awaitable[tuple[Answer, bool]]],
+    refuse: Callable[[Fault], Answer],
+) -> Answer:
+    """The one place injected trouble applies, to Prism's calls (matched on operation and path) and to
+    vCenter's and Move's (on path): the rules' latency, then a matching fault answers `refuse(fault)`
+    instead of the call, or in place of its answer. `run()` makes the call and says whether it took
+    effect; only the answer of a call that took effect can be lost."""
+    delay = plan.latency(method, path, operation)
+    if delay:
+        await asyncio.sleep(delay)
+    fault = plan.take_fault(method, path, operation)
+    if fault is not None and not fault.after_handler:
+        return refuse(fault)
+    answer, took_effect = await run()
+    if fault is not None and took_effect:
+        # The call took effect but its answer is "lost": only request-id replay saves a retry.
+        return refuse(fault)
+    return answer

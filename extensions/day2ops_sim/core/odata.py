@@ -106,72 +106,78 @@ def _to_datetime(value: object) -> datetime | None:
 def _tokenize(text: str) -> list[_Tok]:
     toks: list[_Tok] = []
     pos, end = 0, len(text)
-
-    def add(kind: str, value: object, start: int, stop: int) -> None:
-        toks.append(_Tok(kind, value, start, text[start:stop]))
-
     while True:
         ws = _WS.match(text, pos)
         if ws:
             pos = ws.end()
         if pos >= end:
             break
-        ch = text[pos]
-        if ch in "(),:":
-            add("punct", ch, pos, pos + 1)
-            pos += 1
-            continue
-        if ch == "'":
-            m = _STRING_REST.match(text, pos + 1)
-            if m is None:
-                raise _invalid(
-                    "$filter",
-                    pos,
-                    "unterminated string literal; close it with ' (write '' for a quote inside it).",
-                )
-            add("lit", _Lit("str", m.group(1).replace("''", "'")), pos, m.end())
-            pos = m.end()
-            continue
-        if m := _GUID.match(text, pos):
-            add("lit", _Lit("str", m.group()), pos, m.end())
-        elif m := _DATETIME.match(text, pos):
-            value = _to_datetime(m.group().replace("z", "Z"))
-            if value is None:
-                raise _invalid("$filter", pos, f"'{m.group()}' is not a valid datetime.")
-            add("lit", _Lit("dt", value), pos, m.end())
-        elif _DATE_LIKE.match(text, pos):
-            word = _BAD_WORD.match(text, pos).group()
-            raise _invalid(
-                "$filter",
-                pos,
-                f"'{word}' is not a valid datetime; write a full timestamp such as 2024-01-01T00:00:00Z.",
-            )
-        elif m := _NUMBER.match(text, pos):
-            raw = m.group()
-            add("lit", _Lit("num", float(raw) if m.group(1) or m.group(2) else int(raw)), pos, m.end())
-        elif m := _ENUM_TYPE.match(text, pos):
-            rest = _STRING_REST.match(text, m.end())
-            if rest is None:
-                raise _invalid("$filter", m.end() - 1, f"unterminated string literal after {m.group(1)}.")
-            value = rest.group(1).replace("''", "'")
-            add("lit", _Lit("str", value, m.group(1)), pos, rest.end())
-            pos = rest.end()
-            continue
-        elif m := _PATH.match(text, pos):
-            word = m.group()
-            if word in ("true", "false"):
-                add("lit", _Lit("bool", word == "true"), pos, m.end())
-            elif word == "null":
-                add("lit", _Lit("null", None), pos, m.end())
-            else:
-                add("path", word, pos, m.end())
-        else:
-            bad = _BAD_WORD.match(text, pos)
-            word = bad.group() if bad else ch
-            raise _invalid("$filter", pos, f"unexpected '{word}'.")
-        pos = m.end()
+        kind, value, stop = _token_at(text, pos)
+        toks.append(_Tok(kind, value, pos, text[pos:stop]))
+        pos = stop
     toks.append(_Tok("end", None, end, ""))
     return toks
+
+
+def _token_at(text: str, pos: int) -> tuple[str, object, int]:
+    """The token starting at `pos`, as (kind, value, the offset after it)."""
+    ch = text[pos]
+    if ch in "(),:":
+        return "punct", ch, pos + 1
+    if ch == "'":
+        return _string_token(text, pos)
+    if m := _GUID.match(text, pos):
+        return "lit", _Lit("str", m.group()), m.end()
+    if m := _DATETIME.match(text, pos):
+        value = _to_datetime(m.group().replace("z", "Z"))
+        if value is None:
+            raise _invalid("$filter", pos, f"'{m.group()}' is not a valid datetime.")
+        return "lit", _Lit("dt", value), m.end()
+    if _DATE_LIKE.match(text, pos):
+        word = _BAD_WORD.match(text, pos).group()
+        raise _invalid(
+            "$filter",
+            pos,
+            f"'{word}' is not a valid datetime; write a full timestamp such as 2024-01-01T00:00:00Z.",
+        )
+    if m := _NUMBER.match(text, pos):
+        raw = m.group()
+        return "lit", _Lit("num", float(raw) if m.group(1) or m.group(2) else int(raw)), m.end()
+    if m := _ENUM_TYPE.match(text, pos):
+        return _enum_token(text, m)
+    if m := _PATH.match(text, pos):
+        return _word_token(m)
+    bad = _BAD_WORD.match(text, pos)
+    word = bad.group() if bad else ch
+    raise _invalid("$filter", pos, f"unexpected '{word}'.")
+
+
+def _string_token(text: str, pos: int) -> tuple[str, object, int]:
+    m = _STRING_REST.match(text, pos + 1)
+    if m is None:
+        raise _invalid(
+            "$filter",
+            pos,
+            "unterminated string literal; close it with ' (write '' for a quote inside it).",
+        )
+    return "lit", _Lit("str", m.group(1).replace("''", "'")), m.end()
+
+
+def _enum_token(text: str, m: re.Match) -> tuple[str, object, int]:
+    """A typed enum literal such as Vmm.Ahv.Config.PowerState'ON', from its type name on."""
+    rest = _STRING_REST.match(text, m.end())
+    if rest is None:
+        raise _invalid("$filter", m.end() - 1, f"unterminated string literal after {m.group(1)}.")
+    return "lit", _Lit("str", rest.group(1).replace("''", "'"), m.group(1)), rest.end()
+
+
+def _word_token(m: re.Match) -> tuple[str, object, int]:
+    word = m.group()
+    if word in ("true", "false"):
+        return "lit", _Lit("bool", word == "true"), m.end()
+    if word == "null":
+        return "lit", _Lit("null", None), m.end()
+    return "path", word, m.end()
 
 
 # --- $filter: closures -------------------------------------------------------------------------------
@@ -234,9 +240,36 @@ def _is_number(value: object) -> bool:
     return value.__class__ is int or value.__class__ is float
 
 
-def _equal_after_coercion(get: _Getter, lit: _Lit) -> _Node:
-    """`eq` for a datetime literal whose getter already converts the entity's value."""
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _is_bool(value: object) -> bool:
+    return value is True or value is False
+
+
+def _is_present(value: object) -> bool:
+    return value is not None
+
+
+# Which entity values an ordering (gt, ge, lt, le) against a literal of each kind may compare at all;
+# a datetime literal's getter has already turned the entity's text into a datetime or None.
+_ORDERABLE = {"str": _is_text, "num": _is_number, "bool": _is_bool, "dt": _is_present}
+
+
+def _equality(get: _Getter, lit: _Lit) -> _Node:
     value = lit.value
+    if lit.kind == "bool":
+        return lambda e, v: get(e, v) is value
+    if lit.kind == "num":
+
+        def num_eq(e: dict, v: tuple) -> bool:
+            x = get(e, v)
+            # Only numbers (and bools, excluded here) can equal a number; True == 1 must not match.
+            return x == value and x.__class__ is not bool
+
+        return num_eq
+    # A text or datetime literal is only ever equal to a value of its own kind.
     return lambda e, v: get(e, v) == value
 
 
@@ -251,39 +284,13 @@ def _comparison(get: _Getter, op: str, lit: _Lit) -> _Node:
         return _never
     if kind == "dt":
         get = _datetime_getter(get)
+    if op == "eq":
+        return _equality(get, lit)
     if op == "ne":
         # OData: `ne` is the negation of `eq`, so a missing field or another type is "not equal".
-        equal = _comparison(get, "eq", lit) if kind != "dt" else _equal_after_coercion(get, lit)
+        equal = _equality(get, lit)
         return lambda e, v: not equal(e, v)
-    if op == "eq":
-        if kind == "bool":
-            return lambda e, v: get(e, v) is value
-        if kind == "num":
-
-            def num_eq(e: dict, v: tuple) -> bool:
-                x = get(e, v)
-                # Only numbers (and bools, excluded here) can equal a number; True == 1 must not match.
-                return x == value and x.__class__ is not bool
-
-            return num_eq
-        # A text or datetime literal is only ever equal to a value of its own kind.
-        return lambda e, v: get(e, v) == value
-    accept: Callable[[object], bool]
-    if kind == "str":
-
-        def accept(x: object) -> bool:
-            return isinstance(x, str)
-    elif kind == "num":
-        accept = _is_number
-    elif kind == "bool":
-
-        def accept(x: object) -> bool:
-            return x is True or x is False
-    else:
-
-        def accept(x: object) -> bool:
-            return x is not None
-
+    accept = _ORDERABLE[kind]
     compare = _ORDERINGS[op]
 
     def ordered(e: dict, v: tuple) -> bool:

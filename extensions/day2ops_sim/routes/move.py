@@ -4,11 +4,16 @@ Bodies are matched without regard to key case (folded to lower case before the b
 the token goes in `Authorization` with or without `Bearer`, and errors are `{"ErrorCode", "Message"}`.
 """
 
+from dataclasses import dataclass
+
 from fastapi import APIRouter, Request
+from fastapi.datastructures import QueryParams
 from fastapi.responses import JSONResponse
 
-from ..backends.move import API_VERSION, VERSION, MoveError, bad
+from ..backends.move import API_VERSION, VERSION, MoveBackend, MoveError, bad
+from ..core.faults import Fault
 from ..state import SimState
+from .rest import Route, RouteTable
 
 
 def fold(value):
@@ -24,6 +29,34 @@ def error(err: MoveError) -> JSONResponse:
     return JSONResponse(err.body(), status_code=err.status)
 
 
+def fault_answer(fault: Fault) -> JSONResponse:
+    """An injected fault as Move answers a refusal."""
+    return JSONResponse(
+        MoveError(fault.status, fault.message, fault.status).body(),
+        status_code=fault.status,
+        headers=fault.headers,
+    )
+
+
+@dataclass
+class MoveCall:
+    """A Move request as its handler sees it: path parameters, query and the folded body."""
+
+    state: SimState
+    params: dict[str, str]
+    query: QueryParams
+    body: dict
+
+    @property
+    def move(self) -> MoveBackend:
+        return self.state.move
+
+    @property
+    def spec(self) -> dict:
+        spec = self.body.get("spec")
+        return spec if isinstance(spec, dict) else {}
+
+
 async def _body(request: Request) -> dict:
     raw = await request.body()
     if not raw.strip():
@@ -37,141 +70,142 @@ async def _body(request: Request) -> dict:
     return fold(parsed)
 
 
-def _spec(body: dict) -> dict:
-    spec = body.get("spec")
-    return spec if isinstance(spec, dict) else {}
+async def answer(state: SimState, route: Route, request: Request) -> JSONResponse:
+    """The handler's result for an authenticated caller as JSON (None: an empty object)."""
+    state.tasks.tick()
+    try:
+        if route.authenticated:
+            state.move.check_token(request.headers.get("authorization"))
+        call = MoveCall(state, request.path_params, request.query_params, await _body(request))
+        result = route.handler(call)
+    except MoveError as err:
+        return error(err)
+    return JSONResponse({} if result is None else result, status_code=route.status)
+
+
+def unserved(rest: str) -> JSONResponse:
+    # Paths a real Move lacks (plan-level cutover, /vms) and ones the simulator does not serve.
+    return error(MoveError(501, f"/move/v2/{rest} is not served by the day2ops Move simulator", 20501))
+
+
+ROUTES = RouteTable("/move/v2", answer, unserved)
+route = ROUTES.route
 
 
 def router(state: SimState) -> APIRouter:
-    move = state.move
-    api = APIRouter(prefix="/move/v2")
+    return ROUTES.router(state)
 
-    async def call(request: Request, act, status: int = 200, auth: bool = True):
-        """`act(body)` for an authenticated caller; its result as JSON (None: an empty object)."""
-        state.tasks.tick()
-        try:
-            if auth:
-                move.check_token(request.headers.get("authorization"))
-            result = act(await _body(request))
-        except MoveError as err:
-            return error(err)
-        return JSONResponse({} if result is None else result, status_code=status)
 
-    @api.post("/users/login")
-    async def login(request: Request):
-        def act(body):
-            spec = _spec(body)
-            token, expiry = move.login(str(spec.get("username") or ""), str(spec.get("password") or ""))
-            return {"Status": {"Token": token, "ExpiryDate": state.clock.iso(expiry)}}
+@route("POST", "/users/login", authenticated=False)
+def login(call: MoveCall):
+    spec = call.spec
+    token, expiry = call.move.login(str(spec.get("username") or ""), str(spec.get("password") or ""))
+    return {"Status": {"Token": token, "ExpiryDate": call.state.clock.iso(expiry)}}
 
-        return await call(request, act, auth=False)
 
-    @api.post("/token/revoke")
-    async def revoke(request: Request):
-        return await call(request, lambda body: move.revoke(str(_spec(body).get("token") or "")))
+@route("POST", "/token/revoke")
+def revoke(call: MoveCall):
+    return call.move.revoke(str(call.spec.get("token") or ""))
 
-    @api.get("/appinfo")
-    async def appinfo(request: Request):
-        return await call(request, lambda body: {"Status": {"Version": VERSION, "APIVersion": API_VERSION}})
 
-    @api.post("/providers/list")
-    async def providers(request: Request):
-        def act(body):
-            role = body.get("role")
-            entities = move.list_providers(role if isinstance(role, int) else None)
-            return {"Entities": entities, "MetaData": {"Count": len(entities)}}
+@route("GET", "/appinfo")
+def appinfo(call: MoveCall):
+    return {"Status": {"Version": VERSION, "APIVersion": API_VERSION}}
 
-        return await call(request, act)
 
-    @api.post("/providers")
-    async def add_provider(request: Request):
-        return await call(request, lambda body: move.add_provider(_spec(body)), status=201)
+@route("POST", "/providers/list")
+def providers(call: MoveCall):
+    role = call.body.get("role")
+    entities = call.move.list_providers(role if isinstance(role, int) else None)
+    return {"Entities": entities, "MetaData": {"Count": len(entities)}}
 
-    @api.get("/providers/{uuid}")
-    async def provider(uuid: str, request: Request):
-        return await call(request, lambda body: move.provider(uuid))
 
-    @api.delete("/providers/{uuid}")
-    async def delete_provider(uuid: str, request: Request):
-        return await call(request, lambda body: move.delete_provider(uuid))
+@route("POST", "/providers", status=201)
+def add_provider(call: MoveCall):
+    return call.move.add_provider(call.spec)
 
-    @api.post("/providers/{uuid}/workloads/list")
-    async def provider_workloads(uuid: str, request: Request):
-        return await call(request, lambda body: move.source_workloads(uuid, body))
 
-    def list_plans(request: Request, body: dict) -> dict:
-        query = {k.lower(): v.lower() for k, v in request.query_params.items()}
-        details = (
-            query.get("includeentitydetails") == "true"
-            or query.get("includevmdetails") == "true"
-            or bool(_spec(body).get("includevmdetails"))
-        )
-        entities = [move.plan_wire(p, details) for p in move.plans.values()]
-        return {"Entities": entities, "MetaData": {"Count": len(entities)}}
+@route("GET", "/providers/{uuid}")
+def provider(call: MoveCall):
+    return call.move.provider(call.params["uuid"])
 
-    @api.post("/plans/list")
-    async def plans(request: Request):
-        return await call(request, lambda body: list_plans(request, body))
 
-    @api.get("/plans")
-    async def plans_get(request: Request):
-        return await call(request, lambda body: list_plans(request, body))
+@route("DELETE", "/providers/{uuid}")
+def delete_provider(call: MoveCall):
+    return call.move.delete_provider(call.params["uuid"])
 
-    @api.post("/plans")
-    async def create_plan(request: Request):
-        def act(body):
-            plan = move.create_plan(_spec(body))
-            return {"MetaData": {"UUID": plan.uuid}, "Spec": plan.spec}
 
-        return await call(request, act, status=201)
+@route("POST", "/providers/{uuid}/workloads/list")
+def provider_workloads(call: MoveCall):
+    return call.move.source_workloads(call.params["uuid"], call.body)
 
-    @api.get("/plans/{uuid}")
-    async def plan(uuid: str, request: Request):
-        return await call(request, lambda body: move.plan_wire(move.plan(uuid), True))
 
-    @api.delete("/plans/{uuid}")
-    async def delete_plan(uuid: str, request: Request):
-        return await call(request, lambda body: move.delete_plan(uuid))
+@route("GET", "/plans")
+@route("POST", "/plans/list")
+def plans(call: MoveCall):
+    query = {k.lower(): v.lower() for k, v in call.query.items()}
+    details = (
+        query.get("includeentitydetails") == "true"
+        or query.get("includevmdetails") == "true"
+        or bool(call.spec.get("includevmdetails"))
+    )
+    entities = [call.move.plan_wire(p, details) for p in call.move.plans.values()]
+    return {"Entities": entities, "MetaData": {"Count": len(entities)}}
 
-    @api.post("/plans/{uuid}/prepare")
-    async def prepare(uuid: str, request: Request):
-        return await call(request, lambda body: move.prepare(uuid, _spec(body)))
 
-    @api.post("/plans/{uuid}/readiness")
-    async def readiness(uuid: str, request: Request):
-        return await call(request, lambda body: move.readiness(uuid))
+@route("POST", "/plans", status=201)
+def create_plan(call: MoveCall):
+    plan = call.move.create_plan(call.spec)
+    return {"MetaData": {"UUID": plan.uuid}, "Spec": plan.spec}
 
-    @api.post("/plans/{uuid}/start")
-    async def start(uuid: str, request: Request):
-        # Spec.Time (S2) or Spec.Frequency (S5), the snapshot interval, is accepted and has no effect here.
-        return await call(request, lambda body: move.start(uuid), status=202)
 
-    @api.post("/plans/{uuid}/suspend")
-    async def suspend(uuid: str, request: Request):
-        return await call(request, lambda body: move.suspend(uuid))
+@route("GET", "/plans/{uuid}")
+def plan(call: MoveCall):
+    return call.move.plan_wire(call.move.plan(call.params["uuid"]), True)
 
-    @api.post("/plans/{uuid}/resume")
-    async def resume(uuid: str, request: Request):
-        return await call(request, lambda body: move.resume(uuid))
 
-    @api.post("/plans/{uuid}/cancel")
-    @api.post("/plans/{uuid}/abort")
-    async def cancel(uuid: str, request: Request):
-        return await call(request, lambda body: move.cancel(uuid))
+@route("DELETE", "/plans/{uuid}")
+def delete_plan(call: MoveCall):
+    return call.move.delete_plan(call.params["uuid"])
 
-    @api.post("/plans/{uuid}/workloads/list")
-    async def plan_workloads(uuid: str, request: Request):
-        return await call(request, lambda body: move.workloads_wire(move.plan(uuid)))
 
-    @api.post("/plans/{uuid}/workloads/{vm_uuid}/action")
-    async def workload_action(uuid: str, vm_uuid: str, request: Request):
-        return await call(
-            request, lambda body: move.action(uuid, vm_uuid, _spec(body).get("action")), status=202
-        )
+@route("POST", "/plans/{uuid}/prepare")
+def prepare(call: MoveCall):
+    return call.move.prepare(call.params["uuid"], call.spec)
 
-    @api.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-    def unserved(rest: str):
-        # Paths a real Move lacks (plan-level cutover, /vms) and ones the simulator does not serve.
-        return error(MoveError(501, f"/move/v2/{rest} is not served by the day2ops Move simulator", 20501))
 
-    return api
+@route("POST", "/plans/{uuid}/readiness")
+def readiness(call: MoveCall):
+    return call.move.readiness(call.params["uuid"])
+
+
+# Spec.Time (S2) or Spec.Frequency (S5), the snapshot interval, is accepted and has no effect here.
+@route("POST", "/plans/{uuid}/start", status=202)
+def start(call: MoveCall):
+    return call.move.start(call.params["uuid"])
+
+
+@route("POST", "/plans/{uuid}/suspend")
+def suspend(call: MoveCall):
+    return call.move.suspend(call.params["uuid"])
+
+
+@route("POST", "/plans/{uuid}/resume")
+def resume(call: MoveCall):
+    return call.move.resume(call.params["uuid"])
+
+
+@route("POST", "/plans/{uuid}/cancel")
+@route("POST", "/plans/{uuid}/abort")
+def cancel(call: MoveCall):
+    return call.move.cancel(call.params["uuid"])
+
+
+@route("POST", "/plans/{uuid}/workloads/list")
+def plan_workloads(call: MoveCall):
+    return call.move.workloads_wire(call.move.plan(call.params["uuid"]))
+
+
+@route("POST", "/plans/{uuid}/workloads/{vm_uuid}/action", status=202)
+def workload_action(call: MoveCall):
+    return call.move.action(call.params["uuid"], call.params["vm_uuid"], call.spec.get("action"))

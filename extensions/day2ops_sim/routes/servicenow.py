@@ -5,63 +5,88 @@ sysparm_query with `field=value` terms joined by `^`. Answers {"result": [...]} 
 and a Link header to the next page; basic auth, 401 otherwise, as ServiceNow does.
 """
 
-import base64
-import binascii
-import secrets
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
+from fastapi.datastructures import URL, QueryParams
 from fastapi.responses import JSONResponse
 
 from ..backends.servicenow import TABLE
 from ..state import SimState
+from .rest import Route, RouteTable, is_user
 
 
-def _authorized(state: SimState, request: Request) -> bool:
-    auth = request.headers.get("authorization", "")
-    if not auth.lower().startswith("basic "):
-        return False
+class ServiceNowError(Exception):
+    """A refused call: the status and ServiceNow's `error.message` and `error.detail`."""
+
+    def __init__(self, status: int, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.detail = detail
+
+    def answer(self) -> JSONResponse:
+        return JSONResponse(
+            {"error": {"message": self.message, "detail": self.detail}, "status": "failure"},
+            status_code=self.status,
+        )
+
+
+@dataclass
+class ServiceNowCall:
+    state: SimState
+    params: dict[str, str]
+    query: QueryParams
+    url: URL
+
+
+async def answer(state: SimState, route: Route, request: Request) -> JSONResponse:
+    """The handler's (body, headers) for the simulator's user; ServiceNow's error object otherwise."""
     try:
-        user, _, password = base64.b64decode(auth[6:].strip()).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    creds = state.credentials
-    return secrets.compare_digest(user, creds.username) and secrets.compare_digest(password, creds.password)
+        if not is_user(state.credentials, request.headers.get("authorization", "")):
+            raise ServiceNowError(401, "User Not Authenticated", "Required to provide Auth information")
+        body, headers = route.handler(
+            ServiceNowCall(state, request.path_params, request.query_params, request.url)
+        )
+    except ServiceNowError as err:
+        return err.answer()
+    return JSONResponse(body, status_code=route.status, headers=headers)
 
 
-def _error(status: int, message: str, detail: str) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"message": message, "detail": detail}, "status": "failure"}, status_code=status
-    )
+ROUTES = RouteTable("/api/now", answer)
+route = ROUTES.route
 
 
 def router(state: SimState) -> APIRouter:
-    api = APIRouter(prefix="/api/now")
+    return ROUTES.router(state)
 
-    @api.get("/table/{table}")
-    def table(table: str, request: Request):
-        if not _authorized(state, request):
-            return _error(401, "User Not Authenticated", "Required to provide Auth information")
-        if table != TABLE:
-            return _error(400, "Invalid table " + table, "The simulator serves only " + TABLE)
-        query = request.query_params
-        records = state.servicenow.records()
-        for term in filter(None, (query.get("sysparm_query") or "").split("^")):
-            field, _, value = term.partition("=")
-            records = [r for r in records if str(r.get(field, "")) == value]
-        try:
-            limit = int(query.get("sysparm_limit", 10000))
-            offset = int(query.get("sysparm_offset", 0))
-        except ValueError:
-            return _error(400, "Invalid sysparm_limit or sysparm_offset", "Give whole numbers")
-        total = len(records)
-        page = records[offset : offset + limit]
-        fields = [f for f in (query.get("sysparm_fields") or "").split(",") if f]
-        if fields:
-            page = [{f: r.get(f, "") for f in fields} for r in page]
-        headers = {"X-Total-Count": str(total)}
-        if offset + limit < total:
-            nxt = request.url.include_query_params(sysparm_offset=offset + limit, sysparm_limit=limit)
-            headers["Link"] = f'<{nxt}>;rel="next"'
-        return JSONResponse({"result": page}, headers=headers)
 
-    return api
+def _page_bounds(query: QueryParams) -> tuple[int, int]:
+    try:
+        return int(query.get("sysparm_limit", 10000)), int(query.get("sysparm_offset", 0))
+    except ValueError:
+        raise ServiceNowError(400, "Invalid sysparm_limit or sysparm_offset", "Give whole numbers") from None
+
+
+@route("GET", "/table/{table}")
+def table(call: ServiceNowCall):
+    if call.params["table"] != TABLE:
+        raise ServiceNowError(
+            400, "Invalid table " + call.params["table"], "The simulator serves only " + TABLE
+        )
+    query = call.query
+    records = call.state.servicenow.records()
+    for term in filter(None, (query.get("sysparm_query") or "").split("^")):
+        field, _, value = term.partition("=")
+        records = [r for r in records if str(r.get(field, "")) == value]
+    limit, offset = _page_bounds(query)
+    total = len(records)
+    page = records[offset : offset + limit]
+    fields = [f for f in (query.get("sysparm_fields") or "").split(",") if f]
+    if fields:
+        page = [{f: r.get(f, "") for f in fields} for r in page]
+    headers = {"X-Total-Count": str(total)}
+    if offset + limit < total:
+        nxt = call.url.include_query_params(sysparm_offset=offset + limit, sysparm_limit=limit)
+        headers["Link"] = f'<{nxt}>;rel="next"'
+    return {"result": page}, headers

@@ -9,8 +9,9 @@
 (b) With `prism_host`, also polls Prism's tasks (GET /api/prism/v4.0/config/tasks) and puts one event
     per task that ended since the source started:
         {"payload": <the task>, "meta": {"kind": "task", "endpoint": <the tasks URL>}}
-    It asks Prism through the collection's own client (plugins/module_utils/_prism.py), so its paths,
-    OData, TLS, retries and errors are the modules' own.
+    It asks Prism through the collection's own client and prism namespace helper
+    (plugins/module_utils/_prism.py, _prism_config.py), so its paths, OData, TLS, retries and errors
+    are the modules' own.
 
 Arguments (see extensions/eda/README.md): host, port, token, hmac_secret, hmac_algo, hmac_header,
 certfile, keyfile; prism_host, prism_port, prism_username, prism_password, prism_api_key,
@@ -92,7 +93,7 @@ def _listener_ssl(args: dict) -> ssl.SSLContext | None:
 
 
 def _collection():
-    """The collection's Prism helpers (its module_utils).
+    """The collection's Prism helpers (its module_utils): _http, _prism and _prism_config.
 
     ansible-rulebook runs this file with runpy from the installed collection,
     <root>/ansible_collections/day2ops/ahv/extensions/eda/plugins/event_source/, with no
@@ -100,7 +101,7 @@ def _collection():
     that holds day2ops.ahv (ANSIBLE_COLLECTIONS_PATH, then Ansible's defaults).
     """
     try:
-        from ansible_collections.day2ops.ahv.plugins.module_utils import _http, _prism
+        from ansible_collections.day2ops.ahv.plugins.module_utils import _http, _prism, _prism_config
     except ImportError:
         here = Path(os.path.abspath(__file__))  # abspath, not resolve: an installed symlink is kept
         roots = [str(here.parents[7])] if here.parents[6].name == "ansible_collections" else []
@@ -116,8 +117,8 @@ def _collection():
                 "(ansible-galaxy collection install) or set ANSIBLE_COLLECTIONS_PATH to where it is"
             ) from None
         sys.path.insert(0, root)
-        from ansible_collections.day2ops.ahv.plugins.module_utils import _http, _prism
-    return _http, _prism
+        from ansible_collections.day2ops.ahv.plugins.module_utils import _http, _prism, _prism_config
+    return _http, _prism, _prism_config
 
 
 def _prism(args: dict):
@@ -130,7 +131,7 @@ def _prism(args: dict):
             "prism_alerts: 'prism_host' needs credentials: set 'prism_username' and 'prism_password', "
             "or 'prism_api_key'"
         )
-    _http, prism = _collection()
+    _http, prism, _prism_config = _collection()
     options = {
         "nutanix_host": str(host),
         "nutanix_port": _int(args, "prism_port", 9440),
@@ -246,14 +247,14 @@ class TaskPoller:
         self.settings = settings
         self.watermark: str | None = None
         self.seen_at_watermark: set[str] = set()
-        _http, self.prism = _collection()
-        self.endpoint = self.prism.tasks_url(settings.prism)
+        _http, _prism, self.prism_config = _collection()
+        self.endpoint = self.prism_config.tasks_url(settings.prism)
 
     async def _list(self, newest_first: bool, limit: int | None) -> list[dict]:
         """The ended tasks since the watermark, in a thread: the collection's client blocks."""
         s = self.settings
         return await asyncio.to_thread(
-            self.prism.ended_tasks,
+            self.prism_config.ended_tasks,
             s.prism,
             s.task_statuses,
             s.task_operations,

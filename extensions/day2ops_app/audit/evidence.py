@@ -1,11 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: day2ops contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Private to day2ops.ahv: other collections must not import it; it changes without notice.
-
-The evidence one module result carries, in the audit record's shape: which Prism (or Move) tasks
-ran, which entities they touched. The self-service app and the `audit` callback both read results
-through this one function, so a run recorded either way has the same record.
+"""The evidence one module result carries, in the audit record's shape: which Prism (or Move) tasks
+ran, which entities they touched. The app's runs and the collection's `audit` callback both store
+results through the audit store, which reads them with this one function, so a run recorded either
+way has the same record.
 """
 
 from __future__ import annotations
@@ -104,7 +100,7 @@ def _walk(value, found, depth):
 def module_short_name(action):
     """`day2ops.ahv.recovery_point` -> `recovery_point`; other collections' actions are returned whole."""
     prefix = "day2ops.ahv."
-    return action[len(prefix):] if action and action.startswith(prefix) else action or ""
+    return action[len(prefix) :] if action and action.startswith(prefix) else action or ""
 
 
 def evidence_from_result(action, result, failed=False):

@@ -9,7 +9,6 @@ audit chain proves them (`gate_status`): a status column or a decision row set b
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from day2ops_app.audit import chain, store
 from day2ops_app.audit.state import gate_outcome
 from day2ops_app.catalog.model import Item
 from day2ops_app.db.tables import Decision, Execution, Gate, User, aware, utcnow
+from day2ops_app.schemas import DecisionOut, GateOut
 
 # The gate before the run is found by this name when an engine asks for it again (an AWX workflow's
 # approval node for the run gate): the app decided it before the launch.
@@ -30,6 +30,10 @@ class Forbidden(Exception):
 
 
 class Conflict(Exception):
+    pass
+
+
+class NotFound(LookupError):
     pass
 
 
@@ -61,10 +65,18 @@ def gate_status(session: Session, gate: Gate) -> str:
     return gate_outcome(required, trusted_decisions(session, gate))
 
 
+def gate_out(session: Session, gate: Gate) -> GateOut:
+    """The gate as its chained decisions make it, never as its status column says: the approval module
+    in a playbook and the run gate go by this."""
+    out = GateOut.model_validate(gate)
+    out.status = gate_status(session, gate)
+    out.decisions = [DecisionOut.model_validate(d) for d in trusted_decisions(session, gate)]
+    return out
+
+
 class ApprovalService:
-    def __init__(self, default_gate_hours: float, on_run_approved: Callable[[str], None] | None = None):
+    def __init__(self, default_gate_hours: float):
         self.default_gate_hours = default_gate_hours
-        self.on_run_approved = on_run_approved
 
     def open_run_gate(self, session: Session, execution: Execution, item: Item) -> Gate:
         policy = item.approval

@@ -1,5 +1,6 @@
 """The run lifecycle: submit (validate, record, ask for approval or launch), launch through the
-runner adapter, store events as they arrive, finish, cancel, and recover after a restart."""
+runner adapter (at once, or when its gate is approved), store events as they arrive, finish, cancel,
+and recover after a restart."""
 
 from __future__ import annotations
 
@@ -11,24 +12,34 @@ from pathlib import Path
 
 import yaml
 
-from day2ops_app.approvals import ApprovalService, gate_status
 from day2ops_app.audit import store
 from day2ops_app.audit.redact import Redactor, redact_inputs
 from day2ops_app.catalog.choices import PrismChoices
 from day2ops_app.catalog.forms import validate_inputs
 from day2ops_app.catalog.model import Catalog, Item
 from day2ops_app.catalog.scope import render, scope_of
-from day2ops_app.collection import collections_path
 from day2ops_app.db.engine import Database
-from day2ops_app.db.tables import Execution, User
+from day2ops_app.db.tables import Execution, Gate, User
 from day2ops_app.runs.adapter import RunHandle, RunListener, RunRequest
 from day2ops_app.runs.backends import starter_for
 from day2ops_app.runs.processes import kill_run
 from day2ops_app.runs.queue import RunQueue
+from day2ops_app.schemas import GateOut
 from day2ops_app.security import digest, new_token
-from day2ops_app.settings import Settings
+from day2ops_app.services.approvals import ApprovalService, NotFound, gate_out, gate_status
+from day2ops_app.settings import REPO, Settings
 
 log = logging.getLogger("day2ops.runs")
+
+
+def collections_path(data_dir: Path) -> Path:
+    """ANSIBLE_COLLECTIONS_PATH of the app's runs: `ansible_collections/day2ops/ahv` -> this repository
+    (a link in the data dir), so a playbook runs the collection the app came with."""
+    link = data_dir / "collections" / "ansible_collections" / "day2ops" / "ahv"
+    if not link.is_symlink():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(REPO, target_is_directory=True)
+    return data_dir / "collections"
 
 
 class RunService:
@@ -84,7 +95,20 @@ class RunService:
             self.launch(execution.id)
         return execution
 
-    # -- launch ---------------------------------------------------------------------------
+    # -- decide, launch ---------------------------------------------------------------------
+
+    def decide(self, user: User, gate_id: str, decision: str, comment: str) -> GateOut:
+        """A reviewer's decision on a gate (NotFound, Forbidden or Conflict); a run gate it approves
+        launches the run, once the decision is committed."""
+        with self.db.session() as session:
+            gate = session.get(Gate, gate_id)
+            if gate is None:
+                raise NotFound(f"no gate {gate_id}")
+            self.approvals.decide(session, user, gate, decision, comment)
+            out = gate_out(session, gate)
+        if out.kind == "run" and out.status == "approved":
+            self.launch(out.execution_id)
+        return out
 
     def launch(self, execution_id: str) -> None:
         """Start a queued execution on this instance as soon as fewer than DAY2OPS_MAX_CONCURRENT_RUNS
