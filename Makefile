@@ -11,7 +11,7 @@ APP_PORT ?= 8080
 SIM_VMS ?= 300
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-patch test venv collection unit contract integration app security browser ruff sanity lint bench clean
+.PHONY: demo demo-patch test system venv collection unit contract integration app security browser ruff sanity lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -37,7 +37,14 @@ demo: collection
 demo-patch: collection
 	$(BIN)/python tests/safe_patch_lab.py --port $(SIM_PORT) --ca .demo/sim/sim-cert.pem --break hr-portal-tst-app-141
 
-test: $(STAMP) ruff unit contract integration app security browser sanity lint
+# The whole suite on a fresh machine: the system packages it needs (sshd, PostgreSQL, Chromium, Java...),
+# then every stage, each timed; the table of stage times is printed at the end, also after a failure.
+test: system $(STAMP)
+	MAKE="$(MAKE)" scripts/test-stages.sh ruff unit contract integration app security browser sanity lint
+
+# Debian packages the tests start or drive themselves; installs only what is missing (no apt when none is).
+system:
+	bash scripts/system-packages.sh
 
 ruff: $(STAMP)
 	$(BIN)/ruff check .

@@ -129,7 +129,16 @@ def prism_paths(trees):
 
 def complexities():
     """McCabe's number of every function, as ruff's C901 (the linter the project already runs) counts it."""
-    command = ["ruff", "check", "--select", "C901", "--config", "lint.mccabe.max-complexity=0"]
+    command = [
+        sys.executable,
+        "-m",
+        "ruff",
+        "check",
+        "--select",
+        "C901",
+        "--config",
+        "lint.mccabe.max-complexity=0",
+    ]
     command += ["--output-format", "json", "--no-cache", "plugins", "extensions", "scripts"]
     found = json.loads(subprocess.run(command, cwd=ROOT, capture_output=True, text=True).stdout or "[]")
     return {

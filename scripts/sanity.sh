@@ -80,7 +80,7 @@ install_collection "$work" "$work"
 
 # ansible-test's shellcheck test needs the shellcheck binary and, without it, skips silently.
 if [[ -n $(find "$collection" -name '*.sh' -print -quit) ]] && ! command -v shellcheck >/dev/null; then
-  die "the collection ships shell scripts but shellcheck is not installed: bash scripts/ci-system-packages.sh"
+  die "the collection ships shell scripts but shellcheck is not installed: make system"
 fi
 powershell=$(find "$collection" \( -name '*.ps1' -o -name '*.psm1' -o -name '*.psd1' \) -printf '%P\n')
 

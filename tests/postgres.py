@@ -26,7 +26,7 @@ def _bindir() -> Path:
     if found:
         return Path(found).parent
     raise RuntimeError(
-        "PostgreSQL is not installed: scripts/ci-system-packages.sh installs Debian's postgresql"
+        "PostgreSQL is not installed: make system installs Debian's postgresql"
     )
 
 

@@ -32,7 +32,7 @@ SHOTS = Path(__file__).resolve().parents[1] / "output" / "browser"
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's chromium (scripts/ci-system-packages.sh)")
+        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's chromium (make system)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Debian 12 packages the test suite needs on a fresh machine (CI runs this first, see .ci/run).
+# Debian 12 packages the test suite needs on a fresh machine (`make test` runs this first: `make system`).
 # Installs only what is missing, with one `apt-get update` first; when everything is already
 # installed it is a single dpkg-query and no apt at all. Python comes from pyenv, not from here.
 set -euo pipefail
@@ -30,20 +30,20 @@ for pkg in "${packages[@]}"; do
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "ci-system-packages: all ${#packages[@]} packages already installed"
+  echo "system-packages: all ${#packages[@]} packages already installed"
   exit 0
 fi
 
 sudo=()
 if [[ $(id -u) -ne 0 ]]; then
   command -v sudo >/dev/null || {
-    echo "ci-system-packages: need root (or sudo) to install: ${missing[*]}" >&2
+    echo "system-packages: need root (or sudo) to install: ${missing[*]}" >&2
     exit 1
   }
   sudo=(sudo)
 fi
 
-echo "ci-system-packages: installing ${missing[*]}"
+echo "system-packages: installing ${missing[*]}"
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
