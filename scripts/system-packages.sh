@@ -14,6 +14,7 @@ packages=(
   postgresql      # the audit store tests start a real PostgreSQL server
   chromium        # headless browser tests of the UI (Playwright with executable_path)
   openjdk-17-jre-headless # ansible-rulebook's rule engine (drools_jpy) runs in a Java 17 JVM
+  nodejs          # runs the UI's DOM-free modules (ui/static/words.js) in unit tests
 )
 
 # ${db:Status-Status} is "installed" only for a fully installed package (not for config-files,

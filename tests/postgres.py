@@ -25,9 +25,7 @@ def _bindir() -> Path:
     found = shutil.which("postgres")
     if found:
         return Path(found).parent
-    raise RuntimeError(
-        "PostgreSQL is not installed: make system installs Debian's postgresql"
-    )
+    raise RuntimeError("PostgreSQL is not installed: make system installs Debian's postgresql")
 
 
 @dataclass

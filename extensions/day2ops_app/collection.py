@@ -53,7 +53,11 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PrismCli
 from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points import (
     of_vm as recovery_points_of_vm,
 )
-from ansible_collections.day2ops.ahv.plugins.module_utils._templates import list_templates
+from ansible_collections.day2ops.ahv.plugins.module_utils._templates import (
+    list_templates,
+    smoke_failed_ext_ids,
+)
+from ansible_collections.day2ops.ahv.plugins.module_utils._templates import read as read_template
 from ansible_collections.day2ops.ahv.plugins.module_utils._templates import versions as template_versions
 from ansible_collections.day2ops.ahv.plugins.module_utils._vms import list_vm_names, list_vms
 
@@ -70,7 +74,9 @@ __all__ = [
     "list_templates",
     "list_vm_names",
     "list_vms",
+    "read_template",
     "recovery_points_of_vm",
+    "smoke_failed_ext_ids",
     "template_versions",
     "trend_svg",
     "unless_gone",

@@ -5,10 +5,12 @@
 
 AHV VM templates (vmm v4, through _vmm): lookups of templates and their versions by name or ext_id,
 the only fields a client may set in an update, the VMs a deployment made (by name, checked against its
-subtasks), and the summaries the template modules return.
+subtasks), the versions known to have failed their smoke test, and the summaries the template modules return.
 """
 
 from __future__ import annotations
+
+import re
 
 from ansible_collections.day2ops.ahv.plugins.module_utils import _vmm
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
@@ -35,6 +37,37 @@ _OVERRIDE_FIELDS = dict(
     num_cores_per_socket="numCoresPerSocket",
     num_threads_per_core="numThreadsPerCore",
 )
+
+
+# Prism keeps no state on a version once it is made (a version cannot be updated), so the template_release
+# role records the versions that failed their smoke test on the template: a last line of its description,
+# `[day2ops: failed smoke test: <version ext_id>, ...]`. A rollback skips them unless asked explicitly.
+SMOKE_FAILED = re.compile(r"\s*\[day2ops: failed smoke test: ([^\]]*)\]\s*$")
+SMOKE_FAILED_LINE = "[day2ops: failed smoke test: %s]"
+DESCRIPTION_MAX = 1000
+
+
+def smoke_failed_ext_ids(description):
+    """The ext_ids of the versions the template's description records as failed in their smoke test."""
+    found = SMOKE_FAILED.search(description or "")
+    return [i.strip() for i in found.group(1).split(",") if i.strip()] if found else []
+
+
+def with_smoke_failed(description, ext_id, version_ext_ids=None):
+    """The template's description with `ext_id` recorded as failed in its smoke test; versions no longer in
+    `version_ext_ids` (when given) are dropped, and the oldest records when the description would pass
+    Prism's 1000 characters."""
+    text = SMOKE_FAILED.sub("", description or "").rstrip()
+    ids = [i for i in smoke_failed_ext_ids(description) if i != ext_id]
+    if version_ext_ids is not None:
+        ids = [i for i in ids if i in version_ext_ids]
+    ids.append(ext_id)
+    while True:
+        line = SMOKE_FAILED_LINE % ", ".join(ids)
+        room = DESCRIPTION_MAX - len(line) - 1
+        if len(text) <= room or len(ids) == 1:
+            return ("%s\n%s" % (text[: max(room, 0)].rstrip(), line)).lstrip()
+        ids.pop(0)
 
 
 def read(client, ext_id):
@@ -225,6 +258,7 @@ def summary(template):
         ext_id=template.get("extId"),
         name=template.get("templateName"),
         description=template.get("templateDescription"),
+        smoke_failed_version_ext_ids=smoke_failed_ext_ids(template.get("templateDescription")),
         active_version_ext_id=active.get("extId"),
         active_version_name=active.get("versionName"),
         guest_update_vm_ext_id=(template.get("guestUpdateStatus") or {}).get("deployedVmReference"),

@@ -64,12 +64,16 @@ EXAMPLES = r"""
 RETURN = r"""
 templates:
   description:
-    - The templates found, each with C(ext_id), C(name), C(description), C(active_version_ext_id),
+    - "The templates found, each with C(ext_id), C(name), C(description), C(smoke_failed_version_ext_ids)
+      (the versions that failed their smoke test, as the day2ops.ahv.template_release role records them
+      on the last line of the description, C([day2ops: failed smoke test: <ext_id>, ...])),
+      C(active_version_ext_id),
       C(active_version_name), C(guest_update_vm_ext_id) (the temporary VM of a guest OS update in
-      progress, else null), C(create_time), C(update_time) and the raw object under C(template).
+      progress, else null), C(create_time), C(update_time) and the raw object under C(template)."
     - With O(versions=true), also C(versions), each with C(ext_id), C(name), C(description), C(active),
       C(create_time), C(source_vm_ext_id), C(source_version_ext_id), C(cluster_ext_id), C(vcpus),
-      C(memory_mib) and the raw object under C(version).
+      C(memory_mib), C(smoke_failed) (recorded as failed in its smoke test) and the raw object under
+      C(version).
   returned: always
   type: list
   elements: dict
@@ -88,6 +92,7 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import P
 from ansible_collections.day2ops.ahv.plugins.module_utils._templates import (
     find,
     list_templates,
+    smoke_failed_ext_ids,
     summary,
     version_summary,
     versions,
@@ -103,7 +108,10 @@ def ensure(module):
     templates = [summary(t) for t in found]
     if params["versions"]:
         for template, listed in zip(templates, client.map(lambda t: versions(client, t["extId"]), found)):
-            template["versions"] = [version_summary(v) for v in listed]
+            failed = smoke_failed_ext_ids(template["description"])
+            template["versions"] = [
+                dict(version_summary(v), smoke_failed=v["extId"] in failed) for v in listed
+            ]
     return False, dict(templates=templates, ext_ids=[t["ext_id"] for t in templates], total=len(templates))
 
 

@@ -56,3 +56,28 @@ def test_templates_and_their_versions_come_from_prism(app, sim):  # noqa: F811
     assert r.status_code == 422, r.text
     (error,) = r.json()["errors"]
     assert error["field"] == "rollback_version" and "is not offered by Prism" in error["message"]
+
+
+def test_a_version_that_failed_its_smoke_test_is_marked_in_the_picker(app, sim):  # noqa: F811
+    # The template_release role records such a version on the template's description (a version cannot be
+    # changed once made); the picker says so, the other versions are as they were.
+    olivia = app.client("olivia")
+    offered = olivia.get("/api/catalog/template_release/choices/template").json()
+    rocky = next(t["value"] for t in offered if t["label"] == "rocky9-base")
+    listed = sim.api("GET", f"/api/vmm/v4.0/content/templates/{rocky}/versions").json()["data"]
+    old = next(v["extId"] for v in listed if v["versionName"] == "2025.01")
+    template = sim.api("GET", f"/api/vmm/v4.0/content/templates/{rocky}")
+    body = {
+        "templateName": "rocky9-base",
+        "templateDescription": f"Rocky 9 golden image\n[day2ops: failed smoke test: {old}]",
+    }
+    task = sim.api(
+        "PUT",
+        f"/api/vmm/v4.0/content/templates/{rocky}",
+        json=body,
+        headers={"If-Match": template.headers["ETag"]},
+    )
+    assert sim.wait_task(task.json()["data"]["extId"])["status"] == "SUCCEEDED"
+    versions = olivia.get(f"/api/catalog/template_release/choices/rollback_version?parent={rocky}").json()
+    assert [v["label"] for v in versions] == ["2025.02 (active)", "2025.01 — failed smoke test"]
+    assert versions[1]["value"] == old

@@ -99,7 +99,7 @@ def test_scope_retention_replication_and_report(sim, tmp_path, webhook):
     assert three_days and gone == three_days | {failed["recovery_point_ext_id"]}
 
 
-def drill(sim, tmp_path, sources, probe_path="health"):
+def drill(sim, tmp_path, sources, probe_path="health", run_id="drill1"):
     variables = {
         "dr_drill_recovery_point_ext_ids": sources,
         "dr_drill_probe_url": f"{sim.base_url}/_sim/guests/{{ext_id}}/{probe_path}",
@@ -107,10 +107,10 @@ def drill(sim, tmp_path, sources, probe_path="health"):
         "dr_drill_probe_retries": 1,
         "dr_drill_probe_delay": 1,
         "dr_drill_report_dir": str(tmp_path / "reports"),
-        "dr_drill_run": "drill1",
+        "dr_drill_run": run_id,
     }
     run = run_playbook(sim, tmp_path, "dr_drill.yml", variables)
-    report = tmp_path / "reports" / "drill-drill1.json"
+    report = tmp_path / "reports" / f"drill-{run_id}.json"
     return run, json.loads(report.read_text()) if report.exists() else None
 
 
@@ -146,6 +146,33 @@ def test_drill_restores_probes_and_cleans_up(sim, tmp_path):
     ).json()["data"]
     assert len(restores) == 3 and all(t["status"] == "SUCCEEDED" for t in restores)
     assert "PASSED" in (tmp_path / "drill" / "reports" / "drill-drill1.md").read_text()
+
+
+def test_drill_names_fit_prism_whatever_the_run_id_and_point_names(sim, tmp_path):
+    # App runs: a 36-character run id for the replication (so in each point's name) and for the drill.
+    # drill-<run id>-<point name> was over Prism's 80 characters, and every restore was refused.
+    replication, drill_run = "6b1f3c2e-4d5a-4b6c-8d7e-9f0a1b2c3d4e", "0c9d8e7f-6a5b-4c3d-9e2f-1a0b9c8d7e6f"
+    run, report = replicate(
+        sim,
+        tmp_path / "dr",
+        dr_replicate_scope={"Department": "Legal", "Environment": "Production"},
+        dr_replicate_run_id=replication,
+    )
+    assert run.rc == 0, run.output
+    points = report["vms"][:2]
+    assert all(len(f"drill-{drill_run}-{p['recovery_point_name']}") > 80 for p in points)
+    run, result = drill(
+        sim, tmp_path / "drill", [p["recovery_point_ext_id"] for p in points], run_id=drill_run
+    )
+    assert run.rc == 0, run.output
+    assert result["passed"] and [vm["result"] for vm in result["vms"]] == ["passed", "passed"]
+    names = [vm["drill_vm_name"] for vm in result["vms"]]
+    assert all(len(n) <= 80 and n.startswith("drill-0c9d8e7f-dr-") for n in names) and len(set(names)) == 2
+    # Prism took each rename (UpdateVm refuses a name over 80 characters).
+    tasks = [sim.wait_task(t) for vm in result["vms"] for t in vm["task_ext_ids"]]
+    renames = [t for t in tasks if t["operation"] == "UpdateVm"]
+    assert len(renames) == 2 and all(t["status"] == "SUCCEEDED" for t in tasks)
+    assert drill_vms(sim) == []
 
 
 def test_a_failed_validation_still_cleans_up(sim, tmp_path):

@@ -182,3 +182,62 @@ def test_rollback_activates_the_previous_version_and_the_gate_fails_closed_outsi
     assert record["status"] == "rolled_back" and record["version_name"] == "2025.01"
     (publish,) = [t for t in all_tasks(sim) if t["operation"] == "PublishTemplate"]
     assert record["task_ext_ids"] == [publish["extId"]]
+
+
+def test_a_rollback_never_activates_a_version_that_failed_its_smoke_test_unless_asked(sim, sshd, tmp_path):
+    # release-t1 fails its smoke test (a broken guest), then release-t2 passes and is active: the version
+    # just before the active one is the failed one, and a default rollback used to activate it.
+    golden = sim.vm(GOLDEN)["extId"]
+    sim.control("POST", f"guests/{golden}", {"app_healthy": False})
+    run, record = release(sim, sshd, tmp_path / "t1", template_release_run_id="t1")
+    assert run.rc == 2 and record["smoke"] == "failed" and record["smoke_failed_recorded"], run.output
+    template, versions = rocky(sim)
+    failed = versions["release-t1"]["extId"]
+    # Prism keeps the record on the template: a version cannot be changed once made.
+    assert template["templateDescription"].endswith(f"[day2ops: failed smoke test: {failed}]")
+    sim.control("POST", f"guests/{golden}", {"app_healthy": True})
+    run, record = release(sim, sshd, tmp_path / "t2", template_release_run_id="t2")
+    assert run.rc == 0 and record["status"] == "released", run.output
+    assert list(rocky(sim)[1]) == ["2025.01", "2025.02", "release-t1", "release-t2"]
+
+    # Without a version named: the previous good version, 2025.02, not release-t1.
+    run, record = release(sim, sshd, tmp_path / "r1", template_release_mode="rollback")
+    assert run.rc == 0, run.output
+    assert record["version_name"] == "2025.02" and not record["version_smoke_failed"]
+    assert rocky(sim)[0]["templateVersionSpec"]["versionName"] == "2025.02"
+
+    # Named, without the override: refused, saying which option; nothing changes.
+    run, record = release(
+        sim,
+        sshd,
+        tmp_path / "r2",
+        template_release_mode="rollback",
+        template_release_rollback_version="release-t1",
+    )
+    assert run.rc == 2, run.output
+    assert f"Version release-t1 ({failed}) of template rocky9-base failed its smoke test" in run.output
+    assert "set template_release_allow_failed_version=true" in run.output
+    assert rocky(sim)[0]["templateVersionSpec"]["versionName"] == "2025.02"
+
+    # The override alone does not make a default rollback pick it.
+    run, record = release(
+        sim,
+        sshd,
+        tmp_path / "r3",
+        template_release_mode="rollback",
+        template_release_allow_failed_version=True,
+    )
+    assert run.rc == 0 and record["version_name"] == "2025.01", run.output
+
+    # Named and allowed: activated.
+    run, record = release(
+        sim,
+        sshd,
+        tmp_path / "r4",
+        template_release_mode="rollback",
+        template_release_rollback_version=failed,
+        template_release_allow_failed_version=True,
+    )
+    assert run.rc == 0, run.output
+    assert record["status"] == "rolled_back" and record["version_smoke_failed"]
+    assert rocky(sim)[0]["templateVersionSpec"]["extId"] == failed

@@ -91,3 +91,21 @@ def test_a_create_task_that_names_nothing_it_made_is_an_api_error_naming_the_tas
         "Failed to create template 'web': task task-7 succeeded but names no affected entity of type "
         "vmm:content:template"
     )
+
+
+def test_the_versions_that_failed_their_smoke_test_are_recorded_on_the_description_line():
+    from ansible_collections.day2ops.ahv.plugins.module_utils._templates import (
+        smoke_failed_ext_ids,
+        with_smoke_failed,
+    )
+
+    a, b, c = ("a" * 36, "b" * 36, "c" * 36)
+    assert smoke_failed_ext_ids("Rocky 9") == [] and smoke_failed_ext_ids(None) == []
+    text = with_smoke_failed("Rocky 9", a)
+    assert text == f"Rocky 9\n[day2ops: failed smoke test: {a}]" and smoke_failed_ext_ids(text) == [a]
+    assert smoke_failed_ext_ids(with_smoke_failed(text, b)) == [a, b]
+    # Versions gone from the template are dropped; the user's words are kept; at most 1000 characters.
+    assert with_smoke_failed(with_smoke_failed(text, b), c, [b, c]).startswith("Rocky 9\n[day2ops")
+    assert smoke_failed_ext_ids(with_smoke_failed(with_smoke_failed(text, b), c, [b, c])) == [b, c]
+    long = with_smoke_failed("x" * 990, a)
+    assert len(long) <= 1000 and smoke_failed_ext_ids(long) == [a]

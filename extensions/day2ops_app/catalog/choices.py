@@ -14,7 +14,9 @@ from day2ops_app.collection import (
     list_clusters,
     list_templates,
     list_vm_names,
+    read_template,
     recovery_points_of_vm,
+    smoke_failed_ext_ids,
     template_versions,
     unless_gone,
 )
@@ -22,6 +24,7 @@ from day2ops_app.settings import Settings
 
 CACHE_SECONDS = 30.0
 FRESH_SOURCES = frozenset({"recovery_points", "template_versions"})
+SMOKE_FAILED_LABEL = " — failed smoke test"
 
 
 class ChoicesUnavailable(Exception):
@@ -120,13 +123,18 @@ def _templates(client, key, parent, odata):
 
 
 def _template_versions(client, key, parent, odata):
-    """Newest first, the active one marked: a rollback picks the one before it."""
+    """Newest first, the active one marked: a rollback picks the one before it. A version the
+    template_release role recorded as failed in its smoke test says so: it is activated only on request."""
     # No template chosen yet, or one Prism does not know: nothing to offer, and no outage.
-    versions = (parent and unless_gone(lambda: template_versions(client, parent), False)) or []
+    template = (parent and unless_gone(lambda: read_template(client, parent)[0], False)) or None
+    versions = (template and template_versions(client, parent)) or []
+    failed = set(smoke_failed_ext_ids(template.get("templateDescription"))) if template else set()
     return [
         {
             "value": v["extId"],
-            "label": (v.get("versionName") or v["extId"]) + (" (active)" if v.get("isActiveVersion") else ""),
+            "label": (v.get("versionName") or v["extId"])
+            + (" (active)" if v.get("isActiveVersion") else "")
+            + (SMOKE_FAILED_LABEL if v["extId"] in failed else ""),
         }
         for v in reversed(versions)
     ]

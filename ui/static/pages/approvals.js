@@ -1,4 +1,5 @@
 import { api, el, givenInputs, empty, errorBox, show, status, toast, when } from "../app.js";
+import { decided } from "../words.js";
 
 const inbox = document.getElementById("inbox");
 const decided = document.getElementById("decided");
@@ -39,7 +40,7 @@ async function request(gate) {
     inputsList(run.inputs),
     details,
     scope,
-    gate.decisions.length ? el("p", { class: "muted" }, `So far: ${gate.decisions.map((d) => `${d.decision} by ${d.reviewer}`).join(", ")} (${gate.required} needed)`) : null,
+    gate.decisions.length ? el("p", { class: "muted" }, `So far: ${gate.decisions.map((d) => `${decided(d.decision)} by ${d.reviewer}`).join(", ")} (${gate.required} needed)`) : null,
     el("label", { for: comment.id }, "Comment"), comment,
     el("div", { class: "actions" },
       el("button", { type: "button", class: "primary", onclick: () => decide("approve") }, "Approve"),

@@ -1,4 +1,5 @@
 import { api, el, givenInputs, errorBox, show, status, taskLink, toast, when } from "../app.js";
+import { decided } from "../words.js";
 
 const root = document.getElementById("run");
 const id = root.dataset.executionId;
@@ -26,7 +27,7 @@ function approvalsView(gates) {
       ` — asks ${gate.reviewer_group ? `group ${gate.reviewer_group}` : gate.reviewers.join(", ")}, ${gate.required} needed`),
     gate.message ? el("p", { class: "muted" }, gate.message) : null,
     el("ul", { class: "decisions" }, gate.decisions.length
-      ? gate.decisions.map((d) => el("li", {}, el("strong", {}, d.reviewer), ` ${d.decision}d at ${when(d.decided_at)}`, d.comment ? ` — “${d.comment}”` : ""))
+      ? gate.decisions.map((d) => el("li", {}, el("strong", {}, d.reviewer), ` ${decided(d.decision)} at ${when(d.decided_at)}`, d.comment ? ` — “${d.comment}”` : ""))
       : el("li", { class: "muted" }, "No decision yet."))));
 }
 
