@@ -32,3 +32,13 @@ def test_the_pages_say_decisions_through_it():
     for page in ("run.js", "approvals.js"):
         text = (PAGES / page).read_text()
         assert "decided(d.decision)" in text and "decision}d" not in text, page
+
+
+@pytest.mark.parametrize("script", sorted(WORDS.parent.rglob("*.js")), ids=lambda p: p.name)
+def test_every_ui_module_parses(script, tmp_path):
+    """An early error (a name declared twice, say) stops a whole page in the browser: node finds it first."""
+    node = shutil.which("node") or pytest.fail("node is not installed: make system installs Debian's nodejs")
+    module = tmp_path / (script.stem + ".mjs")  # .mjs: parsed as an ES module, as the browser does
+    module.write_text(script.read_text())
+    checked = subprocess.run([node, "--check", str(module)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr

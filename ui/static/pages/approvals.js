@@ -2,7 +2,7 @@ import { api, el, givenInputs, empty, errorBox, show, status, toast, when } from
 import { decided } from "../words.js";
 
 const inbox = document.getElementById("inbox");
-const decided = document.getElementById("decided");
+const decidedList = document.getElementById("decided");
 
 const titles = new Map();
 
@@ -61,7 +61,7 @@ async function load() {
     show(inbox, gates.length ? await Promise.all(gates.map(request)) : empty("Nothing waits for you."));
     const done = (await Promise.all(["approved", "rejected", "timed_out"].map((s) => api(`/api/approvals?status=${s}&mine=false`)))).flat();
     done.sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
-    show(decided, done.length
+    show(decidedList, done.length
       ? el("table", {}, el("thead", {}, el("tr", {}, ["Request", "Requested by", "Decision", "Decided by", "Comment"].map((h) => el("th", { scope: "col" }, h)))), el("tbody", {}, done.slice(0, 20).map(decidedRow)))
       : empty("No decisions yet."));
   } catch (error) {
