@@ -115,7 +115,9 @@ def test_a_rejected_request_never_runs(app, sim, new_page):
     sim.wait_task(r.json()["data"]["extId"])
     olivia.reload()
     olivia.get_by_label("Production VM").select_option(vm_ext_id)
+    # The placeholder "Prism has none" is an option too: wait for the point itself, not for any one option.
     expect(olivia.locator("#in-recovery_points option")).to_have_count(1)
+    expect(olivia.locator("#in-recovery_points option")).to_contain_text(["before-the-drill"])
     olivia.get_by_label("Recovery points to drill").select_option(index=0)
     olivia.get_by_role("button", name="Ask for approval").click()
     olivia.wait_for_url(re.compile(r".*/ui/runs/[^/]+$"))
