@@ -8,6 +8,8 @@ SIM_PORT ?= 9440
 VCENTER_PORT ?= 9443
 MOVE_PORT ?= 9444
 APP_PORT ?= 8080
+GUEST_SSH_PORT ?= 2222
+GUEST_HTTP_PORT ?= 8880
 SIM_VMS ?= 300
 PYTEST_ARGS ?=
 
@@ -27,15 +29,19 @@ collection: $(STAMP)
 
 demo: collection
 	@echo
-	@echo "  Starting the Prism Central, vCenter and Move simulators and the self-service app with demo users (loopback only)."
+	@echo "  Starting the Prism Central, vCenter and Move simulators (VMs on 127.0.0.0/8), the guest gateway and its sshd,"
+	@echo "  and the self-service app with demo users (loopback only)."
 	@echo "  for the collection:  export NUTANIX_HOST=127.0.0.1 NUTANIX_PORT=$(SIM_PORT) NUTANIX_USERNAME=admin \\"
 	@echo "                         NUTANIX_PASSWORD=Nutanix.123 NUTANIX_CA_PATH=$(CURDIR)/.demo/sim/sim-cert.pem"
 	$(BIN)/day2ops demo --port $(APP_PORT) --sim-port $(SIM_PORT) --vcenter-port $(VCENTER_PORT) \
-		--move-port $(MOVE_PORT) --vm-count $(SIM_VMS) --dir .demo
+		--move-port $(MOVE_PORT) --vm-count $(SIM_VMS) --guest-ssh-port $(GUEST_SSH_PORT) \
+		--guest-http-port $(GUEST_HTTP_PORT) --dir .demo
 
-# With `make demo` running: playbooks/safe_patch.yml over HR's test app tier, one VM made to break.
-demo-patch: collection
-	$(BIN)/python tests/safe_patch_lab.py --port $(SIM_PORT) --ca .demo/sim/sim-cert.pem --break hr-portal-tst-app-141
+# With `make demo` running: the Patch VMs safely item through the app (olivia asks, alex approves) over
+# HR's test app tier, one VM made to break; prints each VM's outcome, and the run is in the app's history.
+demo-patch: $(STAMP)
+	$(BIN)/python -m day2ops_cli.demo_patch --app http://127.0.0.1:$(APP_PORT) --sim https://127.0.0.1:$(SIM_PORT) \
+		--ca .demo/sim/sim-cert.pem --break hr-portal-tst-app-141
 
 # The whole suite on a fresh machine: the system packages it needs (sshd, PostgreSQL, Chromium, Java...),
 # then every stage, each timed; the table of stage times is printed at the end, also after a failure.

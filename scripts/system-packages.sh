@@ -15,6 +15,7 @@ packages=(
   chromium        # headless browser tests of the UI (Playwright with executable_path)
   openjdk-17-jre-headless # ansible-rulebook's rule engine (drools_jpy) runs in a Java 17 JVM
   nodejs          # runs the UI's DOM-free modules (ui/static/words.js) in unit tests
+  strace          # records every connect() of a `day2ops demo` run: the test that the demo stays on loopback
 )
 
 # ${db:Status-Status} is "installed" only for a fully installed package (not for config-files,

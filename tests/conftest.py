@@ -13,9 +13,9 @@ import conformance_report
 from collection_path import importable
 from day2ops_app.db.engine import Database
 from day2ops_app.db.migrate import upgrade
+from day2ops_sim.sshd import start_sshd
 from postgres import start_postgres
 from sim_process import CONFORMANCE_DIR, SimProcess, start_sim
-from sshd import start_sshd
 from webhook import Webhook
 
 importable()

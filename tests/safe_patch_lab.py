@@ -1,27 +1,24 @@
 """A safe_patch lab: the prism_vms inventory over a Prism (the simulator), every VM reached through one
 loopback sshd whose package manager and reboot are stand-ins that change the simulated guest.
 
-The integration tests drive it; `make demo-patch` runs it against the `make demo` simulator:
-
-    python tests/safe_patch_lab.py --port 9440 --ca .demo/sim/sim-cert.pem --break hr-portal-tst-app-141
+The integration tests drive it. (`make demo-patch` runs the same item through the demo's app instead:
+day2ops_cli.demo_patch.)
 """
 
-import argparse
 import json
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from collection_path import ansible_env, importable
-from guest_standin import write_standins
+from collection_path import ansible_env
+from day2ops_sim.guest_standin import write_standins
+from day2ops_sim.sshd import Sshd
 from sim_process import PASSWORD, USERNAME, nutanix_env
-from sshd import Sshd, start_sshd
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -125,43 +122,3 @@ def safe_patch(
         return process
     output, _ = process.communicate(timeout=600)
     return process.returncode, output
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description="Run playbooks/safe_patch.yml against a running simulator.")
-    parser.add_argument("--port", type=int, default=9440)
-    parser.add_argument("--ca", default=".demo/sim/sim-cert.pem", help="the simulator's certificate")
-    parser.add_argument("--workdir", default=".demo/safe-patch")
-    parser.add_argument(
-        "--break", dest="broken", action="append", default=[], help="VM whose patch breaks its app"
-    )
-    args = parser.parse_args()
-    importable()
-    prism = Prism("127.0.0.1", args.port, Path(args.ca).resolve())
-    workdir = Path(args.workdir).resolve()
-    for name in args.broken:
-        found = requests.get(
-            f"{prism.base_url}/api/vmm/v4.0/ahv/config/vms",
-            params={"$filter": f"name eq '{name}'"},
-            auth=(USERNAME, PASSWORD),
-            verify=str(prism.ca_path),
-            timeout=30,
-        ).json()["data"][0]
-        requests.post(
-            f"{prism.base_url}/_sim/guests/{found['extId']}",
-            json={"break_next_patch": True},
-            verify=str(prism.ca_path),
-            timeout=30,
-        ).raise_for_status()
-        print(f"safe_patch lab: the next patch of {name} breaks its application")
-    sshd = start_sshd(workdir / "sshd")
-    try:
-        rc, output = safe_patch(prism, sshd, workdir)
-    finally:
-        sshd.stop()
-    print(output)
-    return rc
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -43,7 +43,11 @@ def _register_repository() -> None:
 _register_repository()
 
 # ruff: noqa: E402 - the names below resolve only once the collection is registered above.
-from ansible_collections.day2ops.ahv.plugins.filter.chargeback import trend_svg
+from ansible_collections.day2ops.ahv.plugins.filter.chargeback import (
+    chargeback_csv,
+    chargeback_rows,
+    trend_svg,
+)
 from ansible_collections.day2ops.ahv.plugins.filter.placeholders import PLACEHOLDER
 from ansible_collections.day2ops.ahv.plugins.module_utils._clustermgmt import is_prism_central, list_clusters
 from ansible_collections.day2ops.ahv.plugins.module_utils._doctor import examine
@@ -59,6 +63,7 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._templates import (
 )
 from ansible_collections.day2ops.ahv.plugins.module_utils._templates import read as read_template
 from ansible_collections.day2ops.ahv.plugins.module_utils._templates import versions as template_versions
+from ansible_collections.day2ops.ahv.plugins.module_utils._vmm import read_vm
 from ansible_collections.day2ops.ahv.plugins.module_utils._vms import list_vm_names, list_vms
 
 __all__ = [
@@ -68,6 +73,8 @@ __all__ = [
     "CategoryIndex",
     "PrismClient",
     "Transport",
+    "chargeback_csv",
+    "chargeback_rows",
     "examine",
     "is_prism_central",
     "list_clusters",
@@ -75,6 +82,7 @@ __all__ = [
     "list_vm_names",
     "list_vms",
     "read_template",
+    "read_vm",
     "recovery_points_of_vm",
     "smoke_failed_ext_ids",
     "template_versions",

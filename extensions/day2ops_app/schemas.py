@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from day2ops_app.services.schedules import local_time
 from day2ops_app.storable import WHY, unstorable
 
 # The largest id or counter the store's INTEGER columns hold on PostgreSQL (SQLite's hold more): larger
@@ -188,6 +189,16 @@ class ScheduleUpdate(Body):
     enabled: bool
 
 
+class ScheduleEdit(Body):
+    """What an edit may change; the catalog item stays (a new item is a new schedule)."""
+
+    name: str = Field(min_length=1, max_length=128)
+    inputs: dict[str, Any] = {}
+    cron: str = Field(min_length=1, max_length=128)
+    timezone: str = Field("UTC", max_length=64)
+    missed: Literal["skip", "run_once"] = "skip"
+
+
 class ScheduleOut(Out):
     id: int
     name: str
@@ -201,6 +212,23 @@ class ScheduleOut(Out):
     next_fire_at: datetime
     last_fire_at: datetime | None
     last_execution_id: str | None
+
+    @computed_field
+    @property
+    def next_fire_local(self) -> str:
+        """The next fire in the schedule's own zone: "Mon 7 Dec 2026 07:00 CET (Europe/Berlin)"."""
+        return local_time(self.next_fire_at, self.timezone)
+
+
+class ScheduleChangeOut(Out):
+    id: int
+    schedule_id: int
+    schedule_name: str
+    action: str
+    actor: str
+    detail: dict
+    execution_id: str | None
+    at: datetime
 
 
 class Verification(BaseModel):

@@ -45,6 +45,7 @@ def _sim(args: argparse.Namespace) -> None:
             log_level=args.log_level,
             vcenter_port=args.vcenter_port,
             move_port=args.move_port,
+            guest_network=args.guest_network,
         )
     )
 
@@ -328,6 +329,12 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         default=None,
         help="also serve Nutanix Move v2 (/move/v2, user nutanix) on this port (off by default)",
+    )
+    sim.add_argument(
+        "--guest-network",
+        choices=["loopback"],
+        default="",
+        help="loopback: every VM address in 127.0.0.0/8, leased when a VM powers on without one (the demo)",
     )
     sim.set_defaults(func=_sim)
     _app_commands(sub)

@@ -3,6 +3,7 @@ has, and VMs of realistic sizes. Deterministic from a seed: the same seed, the s
 
 from dataclasses import dataclass, field
 
+from .backends.guest_network import on_loopback
 from .backends.guests import Guest
 from .backends.templates import USER, VM_SOURCE
 from .core.clock import rfc3339
@@ -160,8 +161,16 @@ def build_categories(ids: IdFactory) -> list[dict]:
 class VmFactory:
     """Makes VMs in the wire shape of vmm.v4.ahv.config.Vm, cheaply enough for 50,000 of them."""
 
-    def __init__(self, ids: IdFactory, clusters: list[dict], categories: list[dict], created: float) -> None:
+    def __init__(
+        self,
+        ids: IdFactory,
+        clusters: list[dict],
+        categories: list[dict],
+        created: float,
+        loopback: bool = False,
+    ) -> None:
         self.ids = ids
+        self.loopback = loopback  # VM addresses on 127.0.0.0/8 (the guest_network module)
         self.rng = ids.rng
         self.created = created
         self.cat = {(c["key"], c["value"]): c["extId"] for c in categories}
@@ -176,7 +185,8 @@ class VmFactory:
         n = self._ip[cluster_ext_id]
         self._ip[cluster_ext_id] = n + 1
         base = self.net.get(cluster_ext_id, "10.99.0").rsplit(".", 1)[0]
-        return f"{base}.{n // 250}.{n % 250 + 2}"
+        address = f"{base}.{n // 250}.{n % 250 + 2}"
+        return on_loopback(address) if self.loopback else address
 
     def vm(
         self,
@@ -357,10 +367,10 @@ def demo_templates(factory: VmFactory, cluster: dict, created: float) -> list:
     return out
 
 
-def demo_estate(ids: IdFactory, created: float, vm_count: int = 300) -> Estate:
+def demo_estate(ids: IdFactory, created: float, vm_count: int = 300, loopback: bool = False) -> Estate:
     clusters = [build_cluster(ids, spec) for spec in CLUSTERS]
     categories = build_categories(ids)
-    factory = VmFactory(ids, clusters, categories, created)
+    factory = VmFactory(ids, clusters, categories, created, loopback)
     prod, dr = clusters[1], clusters[2]
     rng = ids.rng
     vms = []
@@ -412,9 +422,10 @@ def bulk_vms(
     created: float,
     count: int,
     prefix: str = "bulk",
+    loopback: bool = False,
 ) -> list[dict]:
     """Extra VMs for scale tests, spread over the workload clusters and the user Categories."""
-    factory = VmFactory(ids, clusters, categories, created)
+    factory = VmFactory(ids, clusters, categories, created, loopback)
     workload = [c for c in clusters if "AOS" in c["config"]["clusterFunction"]]
     out = []
     for i in range(count):

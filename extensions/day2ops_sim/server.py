@@ -33,12 +33,18 @@ class ServerOptions:
     log_level: str = "warning"
     vcenter_port: int | None = None
     move_port: int | None = None
+    guest_network: str = ""
 
 
 def serve(opts: ServerOptions) -> None:
     if opts.host not in LOOPBACK:
         raise SystemExit(f"refusing to listen on {opts.host}: the simulator serves loopback only")
-    state = SimState(opts.seed, opts.vm_count, Credentials(opts.username, opts.password, [opts.api_key]))
+    state = SimState(
+        opts.seed,
+        opts.vm_count,
+        Credentials(opts.username, opts.password, [opts.api_key]),
+        opts.guest_network,
+    )
     if opts.task_seconds is not None:
         state.tasks.timing.default_seconds = opts.task_seconds
     app = create_app(state, control_plane=opts.control)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from .backends.categories import CategoryBackend
 from .backends.clustermgmt import ClusterBackend
 from .backends.dataprotection import DataProtectionBackend
+from .backends.guest_network import GuestNetwork
 from .backends.guests import GuestBackend
 from .backends.move import MoveBackend
 from .backends.servicenow import ServiceNowBackend
@@ -43,7 +44,13 @@ def versions_upto(newest: str) -> list[str]:
 
 
 class SimState:
-    def __init__(self, seed: int = 1, vm_count: int = 300, credentials: Credentials | None = None) -> None:
+    def __init__(
+        self,
+        seed: int = 1,
+        vm_count: int = 300,
+        credentials: Credentials | None = None,
+        guest_network: str = "",
+    ) -> None:
         self.clock = Clock()
         self.ids = IdFactory(seed)
         self.credentials = credentials or Credentials()
@@ -57,6 +64,7 @@ class SimState:
         self.categories = CategoryBackend(self.ids)
         self.guests = GuestBackend(self.clock, self.ids)
         self.vmm = VmmBackend(self.clock, self.ids, self.tasks, self.clusters, self.categories, self.guests)
+        self.vmm.network = GuestNetwork(guest_network)
         self.dataprotection = DataProtectionBackend(
             self.clock, self.ids, self.tasks, self.clusters, self.categories, self.vmm, self.guests
         )
@@ -104,7 +112,9 @@ class SimState:
         self.newest = dict(NEWEST)
         for backend in self.backends.values():
             backend.reset()
-        estate = demo_estate(self.ids, self.clock.now() - 86400 * 30, self.vm_count)
+        estate = demo_estate(
+            self.ids, self.clock.now() - 86400 * 30, self.vm_count, self.vmm.network.loopback
+        )
         self._load_entities(estate.clusters, estate.categories, estate.vms)
         for template, versions in estate.templates:
             self.templates.seed(template, versions)
@@ -125,7 +135,13 @@ class SimState:
     def generate_vms(self, count: int, prefix: str = "bulk") -> int:
         clusters = list(self.clusters.clusters)
         for vm in bulk_vms(
-            self.ids, clusters, list(self.categories.categories), self.clock.now(), count, prefix
+            self.ids,
+            clusters,
+            list(self.categories.categories),
+            self.clock.now(),
+            count,
+            prefix,
+            self.vmm.network.loopback,
         ):
             self.vmm.vms.add(vm)
         return len(self.vmm.vms)

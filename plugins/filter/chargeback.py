@@ -28,21 +28,40 @@ TREND_FIELDS = (
 COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 
 
-def _csv(rows, fields):
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """A text that a spreadsheet would read as a formula, made plain text with a leading quote."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def _csv(rows, fields, safe=False):
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow(row)
+        writer.writerow(dict((k, _cell(v)) for k, v in row.items()) if safe else row)
     return out.getvalue()
 
 
-def chargeback_csv(report):
-    """The report's groups as CSV, cost as the total, untagged VMs as one more row."""
-    rows = [dict(group, cost=group["cost"]["total"]) for group in report["groups"]]
-    if report.get("untagged"):
+def chargeback_rows(report):
+    """The report's rows: its groups, then the untagged VMs' row (reports written before it had one
+    show the untagged count only), so that they add up to the totals."""
+    rows = list(report["groups"])
+    if report.get("untagged_row"):
+        rows.append(report["untagged_row"])
+    elif report.get("untagged"):
         rows.append(dict(group="(untagged)", vms=len(report["untagged"])))
-    return _csv(rows, GROUP_FIELDS)
+    return rows
+
+
+def chargeback_csv(report):
+    """The report's rows as CSV, cost as the total; safe to open in a spreadsheet (Category values
+    starting with =, +, - or @ are quoted as text)."""
+    rows = [dict(row, cost=row["cost"]["total"]) if "cost" in row else row for row in chargeback_rows(report)]
+    return _csv(rows, GROUP_FIELDS, safe=True)
 
 
 def trend_append(existing, report, date):
@@ -124,9 +143,10 @@ def _group_line(n, group, points, width):
     return parts
 
 
-def trend_svg(trend, metric="cost", width=720, height=320):
-    """An inline SVG line chart of `metric` per group and date, from the trend store's text."""
-    rows = list(csv.DictReader(io.StringIO(trend or "")))
+def trend_svg(trend, metric="cost", width=720, height=320, key=None):
+    """An inline SVG line chart of `metric` per group and date, from the trend store's text; with `key`,
+    only the runs grouped by that Category key (the store holds every grouping's rows, each with its key)."""
+    rows = [r for r in csv.DictReader(io.StringIO(trend or "")) if key is None or r.get("key") == key]
     if not rows:
         return (
             '<svg xmlns="http://www.w3.org/2000/svg" role="img" width="%d" height="40">'

@@ -14,8 +14,10 @@ description:
     them by the values of one Category key (O(group_by), C(Department) by default), and sums per group
     the VM count, powered-on count, vCPUs (sockets x cores x threads), memory GiB and provisioned
     storage GiB, then applies O(rate_card) for a monthly cost.
-  - A VM with two values of the key counts in both groups. VMs without the key are returned apart in
-    RV(untagged), with their C(Owner) Category when they have one, so their owners can claim them.
+  - A VM with two values of the key counts in both groups. VMs without the key are listed in
+    RV(untagged), with their C(Owner) Category when they have one and the owner Prism records for them
+    (C(ownershipInfo)), so their owners can claim them; they are charged in one more row, RV(untagged_row),
+    so the rows add up to RV(totals).
   - The VMs themselves are not returned, so the result stays small at tens of thousands of VMs.
 author: day2ops team (@day2ops)
 options:
@@ -87,12 +89,23 @@ groups:
   type: list
   elements: dict
 untagged:
-  description: VMs without the key, each with C(name), C(ext_id), C(cluster), C(owner) and C(power_state).
+  description:
+    - VMs without the key, each with C(name), C(ext_id), C(cluster), C(power_state), C(owner) (the value of
+      their C(Owner) Category, or null) and C(owner_ext_id) (the owner in the VM's C(ownershipInfo), or null).
   returned: always
   type: list
   elements: dict
+untagged_row:
+  description: The VMs without the key as one more row, C(group) C((untagged)), with the same sums and cost.
+  returned: always
+  type: dict
 totals:
-  description: The same sums over every VM listed (each VM once, untagged ones included).
+  description:
+    - The sums of RV(groups) and RV(untagged_row), so the report adds up (a VM in two groups counts twice).
+  returned: always
+  type: dict
+estate:
+  description: The same sums over every VM listed, each VM once, untagged ones included.
   returned: always
   type: dict
 """

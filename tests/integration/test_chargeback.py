@@ -35,5 +35,12 @@ def test_department_sums_and_untagged_match_the_api(sim, tmp_path):
         assert abs(g["cost"]["total"] - cost) < 0.05
     assert {u["name"] for u in report["untagged"]} == untagged and 0 < len(untagged) < 20
     assert report["totals"]["vms"] == 300 and report["currency"] == "EUR"
+    # Each untagged VM with the owner Prism records for it (ownershipInfo, read through $select).
+    owners = {vm["name"]: vm["ownershipInfo"]["owner"]["extId"] for vm in vms if vm["name"] in untagged}
+    assert {u["name"]: u["owner_ext_id"] for u in report["untagged"]} == owners
+    # The untagged row makes the rows add up to the totals.
+    rows = report["groups"] + [report["untagged_row"]]
+    assert report["untagged_row"]["vms"] == len(untagged)
+    assert round(sum(r["cost"]["total"] for r in rows), 2) == report["totals"]["cost"]["total"]
     costs = [g["cost"]["total"] for g in report["groups"]]
     assert costs == sorted(costs, reverse=True)

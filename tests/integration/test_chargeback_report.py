@@ -125,7 +125,7 @@ def test_weekly_runs_build_the_reports_the_trend_and_the_alerts(sim, tmp_path, w
     )
     assert run.rc == 0, run.output
     reports = tmp_path / "reports"
-    report = json.loads((reports / "chargeback-2026-11-16.json").read_text())
+    report = json.loads((reports / "chargeback-2026-11-16-Department.json").read_text())
     vms, names = sim.estate()
     untagged = {
         vm["name"] for vm in vms if not any(names[c["extId"]][0] == "Department" for c in vm["categories"])
@@ -141,13 +141,15 @@ def test_weekly_runs_build_the_reports_the_trend_and_the_alerts(sim, tmp_path, w
     assert len(rows) == 14 and {r["date"] for r in rows} == {"2026-11-16", "2026-11-23"}
 
     # The HTML report: every department with its cost, the chart, the untagged VMs, the drift.
-    html = (reports / "chargeback-2026-11-16.html").read_text()
+    html = (reports / "chargeback-2026-11-16-Department.html").read_text()
     for group in report["groups"]:
         assert f"<td>{group['group']}</td>" in html and f"<td>{group['cost']['total']:.2f}</td>" in html
     assert html.count("<polyline") == 7 and all(name in html for name in untagged)
-    later = (reports / "chargeback-2026-11-23.html").read_text()
+    later = (reports / "chargeback-2026-11-23-Department.html").read_text()
     assert later.count("<circle") == 14  # two points per department once two runs exist
-    csv_rows = list(csv.DictReader(io.StringIO((reports / "chargeback-2026-11-16.csv").read_text())))
+    csv_rows = list(
+        csv.DictReader(io.StringIO((reports / "chargeback-2026-11-16-Department.csv").read_text()))
+    )
     assert [r["group"] for r in csv_rows][:-1] == [g["group"] for g in report["groups"]]
 
     # The summary and, apart, the alert that names every untagged VM.

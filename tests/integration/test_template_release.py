@@ -4,7 +4,7 @@ loopback sshd, the smoke test a real command inside the simulated guest, the aud
 import json
 
 import pytest
-from guest_standin import write_standins
+from day2ops_sim.guest_standin import write_standins
 from playbook import run_playbook
 from safe_patch_lab import lab_host_vars
 

@@ -17,7 +17,7 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._chargeback import agg
 RATES = {"currency": "EUR", "vcpu": 10.0, "memory_gib": 2.0, "storage_gib": 0.5}
 
 
-def vm(name, dept, power="ON", vcpus=2, memory_mib=4096, storage_gib=100.0, owner=None):
+def vm(name, dept, power="ON", vcpus=2, memory_mib=4096, storage_gib=100.0, owner=None, prism_owner=None):
     categories = {}
     if dept:
         categories["Department"] = dept if isinstance(dept, list) else [dept]
@@ -32,6 +32,7 @@ def vm(name, dept, power="ON", vcpus=2, memory_mib=4096, storage_gib=100.0, owne
         "memory_mib": memory_mib,
         "storage_gib": storage_gib,
         "categories": categories,
+        "vm": {"ownershipInfo": {"owner": {"extId": prism_owner}}} if prism_owner else {},
     }
 
 
@@ -40,7 +41,7 @@ ESTATE = [
     vm("fin-2", "Finance", power="OFF", vcpus=2, memory_mib=2048, storage_gib=50.5),
     vm("hr-1", "HR", vcpus=1, memory_mib=1536, storage_gib=40.0),
     vm("shared", ["HR", "IT"], vcpus=8, memory_mib=16384, storage_gib=500.0),
-    vm("orphan", None, power="OFF", vcpus=2, memory_mib=4096, storage_gib=60.0, owner="dave"),
+    vm("orphan", None, "OFF", vcpus=2, memory_mib=4096, storage_gib=60.0, owner="dave", prism_owner="u-1"),
     vm("nobody", None, vcpus=1, memory_mib=1024, storage_gib=10.0),
 ]
 
@@ -75,6 +76,7 @@ def test_untagged_vms_are_set_apart_with_their_owner():
             "ext_id": "id-nobody",
             "cluster": "prod-ahv-01",
             "owner": None,
+            "owner_ext_id": None,
             "power_state": "ON",
         },
         {
@@ -82,17 +84,32 @@ def test_untagged_vms_are_set_apart_with_their_owner():
             "ext_id": "id-orphan",
             "cluster": "prod-ahv-01",
             "owner": "dave",
+            "owner_ext_id": "u-1",
             "power_state": "OFF",
         },
     ]
 
 
-def test_totals_count_each_vm_once():
-    totals = aggregate(ESTATE, "Department", RATES)["totals"]
+def test_the_estate_counts_each_vm_once():
+    totals = aggregate(ESTATE, "Department", RATES)["estate"]
     # 4+2+1+8+2+1 = 18 vCPU; 8+2+1.5+16+4+1 = 32.5 GiB; 200+50.5+40+500+60+10 = 860.5 GiB
     assert (totals["vms"], totals["powered_on"], totals["vcpus"]) == (6, 4, 18)
     assert (totals["memory_gib"], totals["storage_gib"]) == (32.5, 860.5)
     assert totals["cost"]["total"] == 180.0 + 65.0 + 430.25
+
+
+def test_the_rows_with_the_untagged_row_add_up_to_the_totals():
+    report = aggregate(ESTATE, "Department", RATES)
+    # orphan + nobody: 3 vCPU, 5 GiB, 70 GiB -> 30 + 10 + 35 = 75
+    assert report["untagged_row"]["group"] == "(untagged)"
+    assert report["untagged_row"]["cost"] == {"vcpu": 30.0, "memory": 10.0, "storage": 35.0, "total": 75.0}
+    rows = report["groups"] + [report["untagged_row"]]
+    for name in ("vms", "powered_on", "vcpus", "memory_gib", "storage_gib"):
+        assert round(sum(r[name] for r in rows), 2) == report["totals"][name], name
+    for part in ("vcpu", "memory", "storage", "total"):
+        assert round(sum(r["cost"][part] for r in rows), 2) == report["totals"]["cost"][part], part
+    # `shared` is charged to HR and to IT: the totals hold it twice, the estate once.
+    assert report["totals"]["vms"] == report["estate"]["vms"] + 1
 
 
 def test_any_key_and_an_empty_estate():
@@ -107,7 +124,14 @@ def test_csv_has_a_row_per_group_and_the_untagged_count():
     text = chargeback_csv(aggregate(ESTATE, "Department", RATES))
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["group"] for r in rows] == ["HR", "IT", "Finance", "(untagged)"]
-    assert rows[0]["cost"] == "395.0" and rows[3]["vms"] == "2"
+    assert rows[0]["cost"] == "395.0" and rows[3]["vms"] == "2" and rows[3]["cost"] == "75.0"
+
+
+@pytest.mark.parametrize("value", ['=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)"])
+def test_csv_cells_a_spreadsheet_would_run_are_plain_text(value):
+    text = chargeback_csv(aggregate([vm("a", value)], "Department", RATES))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["group"] for r in rows] == ["'" + value, "(untagged)"]
 
 
 def test_the_trend_grows_by_one_row_per_group_per_run_and_keeps_its_past():
@@ -157,6 +181,16 @@ def test_the_svg_draws_one_line_per_group_scaled_to_the_top_value():
     # The highest point (HR, 395) sits on the top edge of the plot, 16 px down.
     assert ",16.0" in svg
     assert "No trend yet" in trend_svg("")
+
+
+def test_the_svg_draws_only_the_grouping_asked_for():
+    trend = trend_append("", aggregate(ESTATE, "Department", RATES), "2026-11-16")
+    trend = trend_append(trend, aggregate(ESTATE, "Owner", RATES), "2026-11-23")
+    assert trend_svg(trend, "cost").count("<polyline") == 4  # every row: the groupings mixed
+    by_department = trend_svg(trend, "cost", key="Department")
+    assert by_department.count("<polyline") == 3 and "dave" not in by_department
+    assert "2026-11-23" not in by_department
+    assert trend_svg(trend, "cost", key="Owner").count("<polyline") == 1
 
 
 def test_cmdb_drift_finds_each_kind():

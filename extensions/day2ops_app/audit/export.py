@@ -79,11 +79,15 @@ def export_execution(session: Session, execution_id: str) -> dict:
     return record
 
 
+def _decision_text(d: dict) -> str:
+    """ "approve by alex at <time> (comment: CHG0042)": the reviewer's why belongs with the decision."""
+    said = f" (comment: {d['comment']})" if d.get("comment") else ""
+    return f"{d['decision']} by {d['reviewer']} at {d['decided_at']}{said}"
+
+
 def _approvals_text(record: dict) -> str:
     return "; ".join(
-        f"{g['name']}: "
-        + ", ".join(f"{d['decision']} by {d['reviewer']} at {d['decided_at']}" for d in g["decisions"])
-        for g in record["approvals"]
+        f"{g['name']}: " + ", ".join(_decision_text(d) for d in g["decisions"]) for g in record["approvals"]
     )
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
+from pathlib import Path
 
+import yaml
 from cachetools import TTLCache
 
 from day2ops_app.collection import (
@@ -15,6 +18,7 @@ from day2ops_app.collection import (
     list_templates,
     list_vm_names,
     read_template,
+    read_vm,
     recovery_points_of_vm,
     smoke_failed_ext_ids,
     template_versions,
@@ -23,12 +27,18 @@ from day2ops_app.collection import (
 from day2ops_app.settings import Settings
 
 CACHE_SECONDS = 30.0
-FRESH_SOURCES = frozenset({"recovery_points", "template_versions"})
+# A wave file is read again on every ask: a wave added a moment ago is offered at once.
+FRESH_SOURCES = frozenset({"recovery_points", "template_versions", "waves"})
 SMOKE_FAILED_LABEL = " — failed smoke test"
 
 
 class ChoicesUnavailable(Exception):
     """Prism could not be asked: the form says so instead of offering stale or empty choices."""
+
+
+def offered_by(source: str) -> str:
+    """Who offers a source's choices, for the messages that say they could not be read or checked."""
+    return "the site's wave file" if source == "waves" else "Prism"
 
 
 class PrismChoices:
@@ -88,6 +98,8 @@ class PrismChoices:
     def _read(self, source, key, parent, odata):
         """`parent`: the chosen VM for recovery_points, the chosen template for template_versions.
         Every Prism path and OData expression is the collection's (its module_utils helpers)."""
+        if source == "waves":
+            return _waves(self.settings)
         client = self._prism()
         reader = READERS.get(source)
         if reader is None:
@@ -109,11 +121,30 @@ def _vms(client, key, parent, odata):
 
 
 def _recovery_points(client, key, parent, odata):
-    """The points of the chosen VM, newest first; none before a VM is chosen."""
-    return [
-        {"value": p["extId"], "label": f"{p.get('name') or p['extId']} ({p.get('creationTime', '')[:16]})"}
-        for p in (recovery_points_of_vm(client, parent) if parent else [])
+    """The points of the chosen VM, newest first; none before a VM is chosen. A replica has the name and
+    creation time of its source, so each label says where the point lives and whether it is the source."""
+    points = recovery_points_of_vm(client, parent) if parent else []
+    if not points:
+        return []
+    vm = unless_gone(lambda: read_vm(client, parent)[0], None) or {}
+    home = (vm.get("cluster") or {}).get("extId")
+    names = {c["extId"]: c.get("name") or c["extId"] for c in list_clusters(client)}
+    return [_point_choice(p, home, names) for p in points]
+
+
+def _point_choice(point: dict, home: str | None, names: dict) -> dict:
+    """`created` for the form to show in the reader's local time; the label says it in UTC."""
+    where = [ref.get("locationExtId") for ref in point.get("locationReferences") or []]
+    # Prism 4.2+ names the source (sourceLocation); before that the source lives with the VM.
+    source = set((point.get("sourceLocation") or {}).get("clusterExtIds") or ([home] if home else []))
+    role = "" if not (source and where) else " (source)" if source & set(where) else " (replica)"
+    created = point.get("creationTime") or ""
+    parts = [
+        point.get("name") or point["extId"],
+        _utc_minute(created),
+        f"on {', '.join(names.get(w, w) for w in where)}{role}" if where else "",
     ]
+    return {"value": point["extId"], "label": " · ".join(p for p in parts if p), "created": created}
 
 
 def _templates(client, key, parent, odata):
@@ -138,6 +169,50 @@ def _template_versions(client, key, parent, odata):
         }
         for v in reversed(versions)
     ]
+
+
+def _utc_minute(iso: str) -> str:
+    """2026-05-04 07:00 UTC; the form shows the same minute in the reader's own time."""
+    try:
+        return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return iso
+
+
+def _waves(settings: Settings) -> list[dict]:
+    """The waves of the site's wave file (migration_wave_file in DAY2OPS_SITE_VARS_FILE), in file order,
+    each with its window and how many groups it has; the migration_wave role checks the wave itself."""
+    site = _yaml(settings.site_vars_file, "DAY2OPS_SITE_VARS_FILE") if settings.site_vars_file else {}
+    path = site.get("migration_wave_file") if isinstance(site, dict) else None
+    if not path:
+        raise ChoicesUnavailable("no wave file: set migration_wave_file in DAY2OPS_SITE_VARS_FILE")
+    document = _yaml(Path(path), "the wave file")
+    waves = document.get("waves") if isinstance(document, dict) else None
+    defaults = (document.get("defaults") if isinstance(document, dict) else None) or {}
+    if not isinstance(waves, list):
+        raise ChoicesUnavailable(f"{path} has no list of waves")
+    return [
+        {"value": str(w["name"]), "label": _wave_label(w, defaults)}
+        for w in waves
+        if isinstance(w, dict) and w.get("name")
+    ]
+
+
+def _yaml(path: Path, what: str):
+    try:
+        return yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise ChoicesUnavailable(f"cannot read {what} {path}: {error}") from None
+
+
+def _wave_label(wave: dict, defaults: dict) -> str:
+    window = wave.get("window") or (defaults.get("window") if isinstance(defaults, dict) else None)
+    groups = wave.get("groups") if isinstance(wave.get("groups"), list) else []
+    when = "any time"
+    if isinstance(window, dict):
+        start, end = (_utc_minute(str(window.get(k, "…"))) for k in ("start", "end"))
+        when = f"window {start} to {end}"
+    return f"{wave['name']} · {when} · {len(groups)} group{'' if len(groups) == 1 else 's'}"
 
 
 # choice source -> reader(client, key, parent, odata) -> [{value, label}]

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from day2ops_app.catalog.choices import ChoicesUnavailable, PrismChoices
+from day2ops_app.catalog.choices import ChoicesUnavailable, PrismChoices, offered_by
 from day2ops_app.catalog.model import PICKS_MAX, TEXT_MAX, Input, Item
 from day2ops_app.collection import PLACEHOLDER
 
@@ -64,9 +64,17 @@ def _message(item: Item, error: dict) -> dict:
         text = "required: give a value" if error["type"] == "missing" else "required: choose at least one"
     else:
         spec = next((i for i in item.inputs if i.name == name), None)
-        if spec and spec.description:
+        if spec and error["type"] == "string_pattern_mismatch":
+            text = pattern_message(spec)
+        elif spec and spec.description:
             text = f"{text} ({spec.description})"
     return {"field": name, "message": text}
+
+
+def pattern_message(spec: Input) -> str:
+    """A value that does not match the input's pattern, said in words: the regex means nothing to most."""
+    expected = spec.pattern_message or spec.description
+    return f"{spec.label}: expected {expected}" if expected else f"{spec.label}: not in the form it takes"
 
 
 def _placeholder_error(spec: Input, value) -> dict | None:
@@ -96,27 +104,32 @@ def validate_inputs(item: Item, raw: dict, choices: PrismChoices | None) -> dict
         value = values.get(spec.name)
         if spec.choices_from is None or value in (None, "", []):
             continue
-        cf = spec.choices_from
-        try:
-            if choices is None:
-                raise ChoicesUnavailable("Prism Central is not configured")
-            offered = choices.choices(
-                cf.source, cf.key, values.get(cf.depends_on) if cf.depends_on else None, cf.filter
-            )
-        except ChoicesUnavailable as error:
-            errors.append({"field": spec.name, "message": f"cannot check against Prism: {error}"})
-            continue
-        allowed = {c["value"] for c in offered}
-        for chosen in value if isinstance(value, list) else [value]:
-            if chosen not in allowed:
-                shown = ", ".join(sorted(allowed)[:10]) or "none"
-                errors.append(
-                    {
-                        "field": spec.name,
-                        "message": f"{chosen!r} is not offered by Prism; choose one of {shown}",
-                    }
-                )
-                break
+        error = _choice_error(spec, value, values, choices)
+        if error:
+            errors.append(error)
     if errors:
         raise FormErrors(errors)
     return values
+
+
+def _choice_error(spec: Input, value, values: dict, choices: PrismChoices | None) -> dict | None:
+    """A value of live choices that is not among them now (asked again: the form's list may be old)."""
+    cf = spec.choices_from
+    source = offered_by(cf.source)
+    try:
+        if choices is None:
+            raise ChoicesUnavailable("Prism Central is not configured")
+        offered = choices.choices(
+            cf.source, cf.key, values.get(cf.depends_on) if cf.depends_on else None, cf.filter
+        )
+    except ChoicesUnavailable as error:
+        return {"field": spec.name, "message": f"cannot check against {source}: {error}"}
+    allowed = {c["value"] for c in offered}
+    for chosen in value if isinstance(value, list) else [value]:
+        if chosen not in allowed:
+            shown = ", ".join(sorted(allowed)[:10]) or "none"
+            return {
+                "field": spec.name,
+                "message": f"{chosen!r} is not offered by {source}; choose one of {shown}",
+            }
+    return None

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_fie
 
 InputType = Literal["string", "integer", "boolean", "choice", "multi_choice", "secret"]
 ChoiceSource = Literal[
-    "clusters", "category_values", "vms", "recovery_points", "templates", "template_versions"
+    "clusters", "category_values", "vms", "recovery_points", "templates", "template_versions", "waves"
 ]
 NAME = r"^[a-z][a-z0-9_]*$"
 # The longest text one input takes, and the most values one multi_choice picks, unless the input's own
@@ -27,7 +27,8 @@ class Strict(BaseModel):
 
 
 class ChoicesFrom(Strict):
-    """Choices read live from Prism when the form is shown, and checked again on submit."""
+    """Choices read live when the form is shown, and checked again on submit: from Prism, or (waves) from
+    the site's wave file, migration_wave_file in DAY2OPS_SITE_VARS_FILE."""
 
     source: ChoiceSource
     key: str | None = Field(None, description="category_values: the Category key, e.g. Department")
@@ -67,6 +68,10 @@ class Input(Strict):
     min: float | None = None
     max: float | None = None
     pattern: str | None = None
+    # A person never reads the regex: a value that does not match is refused with these words.
+    pattern_message: str | None = Field(
+        None, description="what a value matching `pattern` looks like, in words; the description by default"
+    )
     choices: list[str] = []
     choices_from: ChoicesFrom | None = None
     var: str | None = Field(
@@ -90,6 +95,8 @@ class Input(Strict):
             )
         if self.pattern:
             re.compile(self.pattern)
+        if self.pattern_message and not self.pattern:
+            raise ValueError(f"{self.name}: pattern_message says what a pattern wants; set pattern")
         if self.placeholders and self.type != "string":
             raise ValueError(f"{self.name}: placeholders are for string inputs")
         return self

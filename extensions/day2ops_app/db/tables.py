@@ -257,6 +257,22 @@ class ScheduleFire(Base):
     __table_args__ = (UniqueConstraint("schedule_id", "due_at", name="uq_fire_schedule_due"),)
 
 
+class ScheduleChange(Base):
+    """Who edited, deleted or ran a schedule now, and what it became: evidence, so chained."""
+
+    __tablename__ = "schedule_changes"
+    __chained__ = ("id", "schedule_id", "schedule_name", "action", "actor", "detail", "execution_id", "at")
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: the record of a deletion outlives the schedule.
+    schedule_id: Mapped[int] = mapped_column(Integer, index=True)
+    schedule_name: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(16))  # edit | delete | run_now
+    actor: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(default=dict)  # the changed fields, before and after
+    execution_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AuditSeal(Base):
     """`day2ops audit seal` (audit/seal.py): entries written before the chain was keyed, checked by the old
     unkeyed rules and signed with the audit key; who sealed, the legacy head, and what was filled in."""
@@ -307,5 +323,5 @@ class ChainHead(Base):
 
 CHAINED = {
     cls.__tablename__: cls
-    for cls in (Execution, ExecutionTransition, Gate, Decision, Event, Evidence, AuditSeal)
+    for cls in (Execution, ExecutionTransition, Gate, Decision, Event, Evidence, AuditSeal, ScheduleChange)
 }

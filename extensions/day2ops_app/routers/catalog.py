@@ -40,7 +40,8 @@ def choices(
         Query(description="the chosen value of the input these choices depend on (choices_from.depends_on)"),
     ] = None,
 ) -> list[dict]:
-    """The input's choices: static, or read from Prism now (recovery points need the chosen VM)."""
+    """The input's choices: static, or read now from Prism (recovery points need the chosen VM) or from the
+    site's wave file."""
     spec = next((i for i in item.inputs if i.name == input_name), None)
     if spec is None:
         raise HTTPException(404, f"{item.id} has no input {input_name}")
@@ -50,7 +51,10 @@ def choices(
     try:
         return choices.choices(cf.source, cf.key, parent, cf.filter)
     except ChoicesUnavailable as error:
-        raise HTTPException(503, f"Prism Central did not answer: {error}") from None
+        # A wave file's error names the file itself.
+        raise HTTPException(
+            503, str(error) if cf.source == "waves" else f"Prism Central did not answer: {error}"
+        ) from None
 
 
 @router.post("/{item_id}/preview")

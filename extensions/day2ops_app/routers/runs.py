@@ -1,5 +1,6 @@
-"""Runs: submit (202), list, read, events (JSON and server-sent), cancel, evidence export,
-and the gate endpoints the approval module calls with the run's own token."""
+"""Runs: submit (202), list, read, events (JSON and server-sent), cancel, relaunch, evidence export, the
+run's story (its request in labels and names, the failure summary, its reports), and the gate endpoints
+the approval module calls with the run's own token."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import String, and_, cast, or_, select
 
 from day2ops_app.audit import store
 from day2ops_app.audit.export import export_csv, export_execution
 from day2ops_app.catalog.forms import FormErrors
-from day2ops_app.db.tables import Evidence, Execution, Gate
+from day2ops_app.db.tables import Event, Evidence, Execution, Gate
 from day2ops_app.deps import (
     AppCatalog,
     Approvals,
@@ -29,9 +31,12 @@ from day2ops_app.deps import (
     runnable,
     scope_preview,
 )
-from day2ops_app.runs.progress import host_progress
+from day2ops_app.runs.progress import host_progress, read_vm_results
+from day2ops_app.runs.reports import list_reports, report_file
+from day2ops_app.runs.story import summarize
 from day2ops_app.schemas import MAX_ID, EventOut, ExecutionOut, GateCreate, GateOut, RunCreate
-from day2ops_app.services.approvals import Conflict, gate_out
+from day2ops_app.services.approvals import Conflict, gate_out, gate_status
+from day2ops_app.services.labels import labelled_details, labelled_inputs, vm_names
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -171,12 +176,117 @@ async def stream(
     )
 
 
+def _waiting(session, execution: Execution) -> bool:
+    """A running playbook stopped at a gate of its own that nobody has decided yet."""
+    gates = session.scalars(select(Gate).where(Gate.execution_id == execution.id, Gate.kind == "playbook"))
+    return execution.status == "running" and any(gate_status(session, g) == "pending" for g in gates)
+
+
+def _progress(session, runs, execution_id: str, names: dict[str, str]) -> dict:
+    """host_progress with each VM's own task ids, its name and ext_id, and `waiting_for_approval` as the
+    status of a run held at an in-run gate."""
+    progress = host_progress(session, execution_id, read_vm_results(runs.run_dir(execution_id)))
+    by_name = {name: ext_id for ext_id, name in names.items()}
+    for row in progress["rows"]:
+        row["ext_id"] = row["host"] if row["host"] in names else by_name.get(row["host"])
+        row["name"] = names.get(row["host"], row["host"])
+    if _waiting(session, session.get(Execution, execution_id)):
+        progress["status"] = "waiting_for_approval"
+    return progress
+
+
 @router.get("/{execution_id}/hosts")
-def hosts(execution_id: str, user: CurrentUser, db: Db) -> dict:
-    """Per VM: its steps (task, outcome, Prism task ids), a progress percentage, failed or recovered."""
+async def hosts(execution_id: str, user: CurrentUser, db: Db, runs: Runs, choices: Choices) -> dict:
+    """Per VM (its name and ext_id): its steps (task, outcome, its own Prism task ids), a progress
+    percentage, failed or recovered; the run's status, `waiting_for_approval` at an in-run gate."""
+    names = await run_in_threadpool(vm_names, choices)
     with db.read() as session:
         _execution(session, execution_id)
-        return host_progress(session, execution_id)
+        return _progress(session, runs, execution_id, names)
+
+
+@router.get("/{execution_id}/summary")
+async def summary(execution_id: str, user: CurrentUser, db: Db, runs: Runs, choices: Choices) -> dict:
+    """The failure summary: the VMs that failed (name, step, the module's reason), those rolled back,
+    what failed on the controller, and what the run left (recovery points kept until their expiry, VMs
+    left powered off)."""
+    names = await run_in_threadpool(vm_names, choices)
+    with db.read() as session:
+        execution = _execution(session, execution_id)
+        progress = _progress(session, runs, execution_id, names)
+        failures = session.scalars(
+            select(Event)
+            .where(
+                Event.execution_id == execution_id,
+                Event.event.in_(("runner_on_failed", "runner_on_unreachable")),
+            )
+            .order_by(Event.counter)
+        )
+        events = [{"event": e.event, "host": e.host, "task": e.task, "stdout": e.stdout} for e in failures]
+        status = progress["status"] if execution.status == "running" else execution.status
+    details = list(read_vm_results(runs.run_dir(execution_id)).values())
+    return summarize(status, events, progress["rows"], details, names)
+
+
+@router.get("/{execution_id}/request")
+async def change_request(
+    execution_id: str, user: CurrentUser, db: Db, catalog: AppCatalog, choices: Choices
+) -> dict:
+    """The run as a change request: the item's title, description and whether it destroys, who asked,
+    the inputs under their labels with the names their dropdowns showed, each gate's details by name."""
+    with db.read() as session:
+        execution = _execution(session, execution_id)
+        gates = session.scalars(select(Gate).where(Gate.execution_id == execution_id)).all()
+        run = {"operator": execution.operator, "item_id": execution.item_id, "playbook": execution.playbook}
+        inputs, details = dict(execution.inputs), {g.id: dict(g.details or {}) for g in gates}
+    item = catalog.get(run["item_id"]) if run["item_id"] else None
+    names = await run_in_threadpool(vm_names, choices)
+    return {
+        **run,
+        "title": item.title if item else run["item_id"] or run["playbook"],
+        "description": item.description if item else "",
+        "destructive": bool(item and item.destructive),
+        "secrets": sorted(item.secret_names()) if item else [],
+        "inputs": await run_in_threadpool(labelled_inputs, item, inputs, choices),
+        "gates": {gate_id: labelled_details(d, names) for gate_id, d in details.items()},
+    }
+
+
+@router.get("/{execution_id}/reports")
+def reports(execution: OwnRunOrAdmin, runs: Runs) -> list[dict]:
+    """The reports the run wrote (copied into its own directory when it ended): name and size."""
+    return list_reports(runs.run_dir(execution.id))
+
+
+@router.get("/{execution_id}/reports/{name}", response_class=FileResponse)
+def report(execution: OwnRunOrAdmin, name: str, runs: Runs):
+    """One report of the run, as a download; only a file of its own report directory."""
+    path = report_file(runs.run_dir(execution.id), name)
+    if path is None:
+        raise HTTPException(404, f"run {execution.id} has no report {name}")
+    return FileResponse(path, filename=path.name)
+
+
+class Relaunch(BaseModel):
+    secrets: dict[str, str] = Field({}, description="the item's secret inputs, entered again")
+
+
+@router.post("/{execution_id}/relaunch", response_model=ExecutionOut, status_code=202)
+def relaunch(execution: OwnRunOrAdmin, body: Relaunch, user: CurrentUser, catalog: AppCatalog, runs: Runs):
+    """The same item with the same inputs, the secrets entered again (the store never kept them); it
+    asks for approval again as any new run does."""
+    if not execution.item_id:
+        raise HTTPException(409, f"run {execution.id} ran a playbook, not a catalog item")
+    item = runnable(catalog, user, execution.item_id)
+    secrets = item.secret_names()
+    inputs = {k: v for k, v in execution.inputs.items() if k not in secrets}
+    inputs.update({k: v for k, v in body.secrets.items() if k in secrets})
+    try:
+        return runs.submit(user, item, inputs)
+    except FormErrors as error:
+        return JSONResponse(
+            {"detail": f"the inputs of {item.id} are not valid", "errors": error.errors}, status_code=422
+        )
 
 
 @router.get("/{execution_id}/scope")

@@ -1,7 +1,11 @@
 """Per VM progress of a run, from its stored events and evidence: the steps each host went through,
-each with its outcome and the Prism task ids it started."""
+each with its outcome and the Prism task ids it started (each VM its own, where a batch module said which
+were whose)."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,20 +20,49 @@ RESULTS = {
     "runner_on_skipped": "skipped",
 }
 CONTROLLER = ("localhost", "127.0.0.1")
+# Beside the run's private directory: per event, what its module result said of each VM (story.vm_results).
+# The chained evidence keeps every id of a batch together; this file only says whose each one is.
+VM_RESULTS = "vm_results.jsonl"
 
 
-def _step(task: str, status: str, evidence: Evidence | None) -> dict:
+def vm_results_file(run_dir: Path) -> Path:
+    return run_dir / VM_RESULTS
+
+
+def read_vm_results(run_dir: Path) -> dict[tuple[str, str], dict]:
+    """(event uuid, VM ext_id) -> that VM's part of the event's module result."""
+    path = vm_results_file(run_dir)
+    found = {}
+    for line in path.read_text().splitlines() if path.is_file() else []:
+        kept = json.loads(line)
+        for vm in kept["vms"]:
+            found[(kept["uuid"], vm["ext_id"])] = vm
+    return found
+
+
+def _step(task: str, status: str, evidence: Evidence | None, own: dict | None = None) -> dict:
+    """One step; `own` is this VM's part of a batch result: its tasks and outcome, not the batch's."""
+    if own is not None and own.get("status") == "failed":
+        status = "failed"
     return {
         "task": task,
         "status": status,
-        "task_ext_ids": list(evidence.task_ext_ids) if evidence else [],
-        "recovery_point_ext_ids": list(evidence.recovery_point_ext_ids) if evidence else [],
+        "task_ext_ids": own["task_ext_ids"] if own else list(evidence.task_ext_ids) if evidence else [],
+        "recovery_point_ext_ids": (
+            [own["recovery_point_ext_id"]]
+            if own and own.get("recovery_point_ext_id")
+            else list(evidence.recovery_point_ext_ids)
+            if evidence
+            else []
+        ),
     }
 
 
-def host_progress(session: Session, execution_id: str) -> dict:
+def host_progress(session: Session, execution_id: str, per_vm: dict | None = None) -> dict:
     """{"rows": [{host, status, percent, steps}]}. Hosts are the run's inventory hosts (the VMs); a run
-    on the controller alone (DR, chargeback) gets a row per VM its evidence names instead."""
+    on the controller alone (DR, chargeback) gets a row per VM its evidence names instead, each step
+    with that VM's own part of the result where `per_vm` (read_vm_results) has it."""
+    per_vm = per_vm or {}
     execution = session.get(Execution, execution_id)
     events = session.scalars(
         select(Event).where(Event.execution_id == execution_id).order_by(Event.counter)
@@ -59,7 +92,8 @@ def host_progress(session: Session, execution_id: str) -> dict:
         rows = {}
         for found in evidence.values():
             for vm in found.vm_ext_ids:
-                rows.setdefault(vm, []).append(_step(found.task, found.status, found))
+                own = per_vm.get((found.event_uuid, vm))
+                rows.setdefault(vm, []).append(_step(found.task, found.status, found, own))
     else:
         rows = {h: steps for h, steps in rows.items() if h not in CONTROLLER}
     ended = execution.status in TERMINAL
@@ -74,17 +108,19 @@ def host_progress(session: Session, execution_id: str) -> dict:
 
 
 def _row(host: str, steps: list[dict], current: str | None, ended: bool, most: int) -> dict:
-    """One VM: `failed` when its last step failed; `recovered` when a step failed and the run went on
-    for it (a safe patch's revert after a failed probe); the bar relative to the furthest VM."""
+    """One VM: `failed` or `unreachable` as its last step ended; `recovered` when a step failed and the
+    run went on for it; the bar relative to the furthest VM, full only for a VM that got through."""
     done = len(steps)
+    share = round(100 * done / max(most, 1))
     if current:
         steps = [*steps, _step(current, "running", None)]
-    failed_last = bool(steps) and steps[-1]["status"] in ("failed", "unreachable")
+    last = steps[-1]["status"] if steps else None
+    failed_last = last in ("failed", "unreachable")
     failed_any = any(s["status"] in ("failed", "unreachable") for s in steps)
     return {
         "host": host,
-        "status": "failed" if failed_last else ("done" if ended else "running"),
+        "status": last if failed_last else ("done" if ended else "running"),
         "recovered": failed_any and not failed_last,
-        "percent": 100 if ended else round(100 * done / max(most, 1)),
+        "percent": min(share, 99) if failed_last else 100 if ended else share,
         "steps": steps,
     }

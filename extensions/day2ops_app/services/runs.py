@@ -4,8 +4,10 @@ and recover after a restart."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -23,13 +25,17 @@ from day2ops_app.db.tables import Execution, Gate, User
 from day2ops_app.runs.adapter import RunHandle, RunListener, RunRequest
 from day2ops_app.runs.backends import starter_for
 from day2ops_app.runs.processes import kill_run
+from day2ops_app.runs.progress import vm_results_file
 from day2ops_app.runs.queue import RunQueue
+from day2ops_app.runs.reports import REPORTS, run_reports
+from day2ops_app.runs.story import vm_results
 from day2ops_app.schemas import GateOut
 from day2ops_app.security import digest, new_token
 from day2ops_app.services.approvals import ApprovalService, NotFound, gate_out, gate_status
 from day2ops_app.settings import REPO, Settings
 
 log = logging.getLogger("day2ops.runs")
+RESULT_EVENTS = ("runner_on_ok", "runner_on_failed")
 
 
 def collections_path(data_dir: Path) -> Path:
@@ -65,7 +71,9 @@ class RunService:
 
     # -- submit ---------------------------------------------------------------------------
 
-    def submit(self, user: User, item: Item, raw_inputs: dict, schedule_id: int | None = None) -> Execution:
+    def submit(
+        self, user: User, item: Item, raw_inputs: dict, schedule_id: int | None = None, reason: str = ""
+    ) -> Execution:
         if schedule_id is not None:
             raw_inputs = {**raw_inputs, **item.secrets_from(os.environ)}
         values = validate_inputs(item, raw_inputs, self.choices)
@@ -82,7 +90,7 @@ class RunService:
                 schedule_id=schedule_id,
                 status="pending_approval" if needs_approval else "queued",
                 instance_id=self.settings.instance_id,
-                reason=f"schedule {schedule_id}" if schedule_id else "",
+                reason=reason or (f"schedule {schedule_id}" if schedule_id else ""),
             )
             if needs_approval:
                 self.approvals.open_run_gate(session, execution, item)
@@ -231,7 +239,9 @@ class RunService:
         def on_event(event: dict) -> bool:
             try:
                 with self.db.session() as session:
-                    store.record_events(session, execution_id, [event], redactor)
+                    stored = store.record_events(session, execution_id, [event], redactor)
+                if stored:
+                    self._keep_vm_results(execution_id, event, redactor)
                 return False  # in the store: runner need not keep a second copy on disk
             except Exception:
                 # Not lost: runner keeps it in artifacts/<id>/job_events, redacted, for a later replay.
@@ -248,6 +258,7 @@ class RunService:
                     status = "canceled"
                 reason = reason or f"ansible-playbook exited with {rc}"
                 store.transition(session, execution, status, "day2ops", reason, rc=rc)
+            self.collect_reports(execution_id)
             with self._lock:
                 self.handles.pop(execution_id, None)
             self.queue.finished(execution_id)
@@ -261,25 +272,59 @@ class RunService:
                 return bool(session.get(Execution, execution_id).cancel_requested)
 
         def gate(spec: dict) -> str:
-            # The engine's approval step becomes the app's gate, with the item's reviewers: the app's rules
-            # (named reviewers, four-eyes) decide, the engine follows.
-            with self.db.session() as session:
-                execution = session.get(Execution, execution_id)
-                item = self.catalog.get(execution.item_id)
-                policy = item.approval if item else None
-                if policy is None or not (policy.group or policy.users):
-                    raise ValueError(
-                        f"catalog item {execution.item_id} names no reviewers for its gate {spec['name']!r}: "
-                        "set approval.group or approval.users (approval.required may stay 0)"
-                    )
-                reviewers = {"reviewers": policy.users, "reviewer_group": policy.group}
-                opened, _ = self.approvals.open_playbook_gate(
-                    session, execution, {**reviewers, "required": max(policy.required, 1), **spec}
-                )
-                self.approvals.expire(session, opened)
-                return gate_status(session, opened)
+            return self._engine_gate(execution_id, spec)
 
         return RunListener(on_start, on_event, on_finish, should_cancel, gate)
+
+    def _engine_gate(self, execution_id: str, spec: dict) -> str:
+        # The engine's approval step becomes the app's gate, with the item's reviewers: the app's rules
+        # (named reviewers, four-eyes) decide, the engine follows.
+        with self.db.session() as session:
+            execution = session.get(Execution, execution_id)
+            item = self.catalog.get(execution.item_id)
+            policy = item.approval if item else None
+            if policy is None or not (policy.group or policy.users):
+                raise ValueError(
+                    f"catalog item {execution.item_id} names no reviewers for its gate {spec['name']!r}: "
+                    "set approval.group or approval.users (approval.required may stay 0)"
+                )
+            reviewers = {"reviewers": policy.users, "reviewer_group": policy.group}
+            opened, _ = self.approvals.open_playbook_gate(
+                session, execution, {**reviewers, "required": max(policy.required, 1), **spec}
+            )
+            self.approvals.expire(session, opened)
+            return gate_status(session, opened)
+
+    def run_dir(self, execution_id: str) -> Path:
+        return self.settings.data_dir / "runs" / execution_id
+
+    def _keep_vm_results(self, execution_id: str, event: dict, redactor: Redactor) -> None:
+        """Each VM's part of a module result, for the run page (story.vm_results): the store's evidence
+        keeps a batch's ids together, whose each one is only the result says."""
+        data = event.get("event_data") or {}
+        vms = vm_results(redactor.scrub(data.get("res") or {})) if event.get("event") in RESULT_EVENTS else []
+        if vms:
+            run_dir = self.run_dir(execution_id)
+            run_dir.mkdir(parents=True, exist_ok=True)
+            with vm_results_file(run_dir).open("a") as kept:
+                kept.write(json.dumps({"uuid": event["uuid"], "vms": vms}) + "\n")
+
+    def collect_reports(self, execution_id: str) -> list[str]:
+        """The files the run left in the state directory that are its reports, copied into its own
+        directory: a later run writing the same name changes nothing of this run's."""
+        state = self.settings.data_dir / "state"
+        with self.db.read() as session:
+            stdout = [e.stdout for e in store.events_after(session, execution_id, 0, 100_000)]
+        target = self.run_dir(execution_id) / REPORTS
+        copied = []
+        try:
+            for path in run_reports(state, execution_id, stdout):
+                target.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target / path.name)
+                copied.append(path.name)
+        except OSError:  # the run's outcome stands; only its downloads are missing, and the log says why
+            log.exception("the reports of %s were not collected", execution_id)
+        return copied
 
     # -- cancel, recover --------------------------------------------------------------------
 

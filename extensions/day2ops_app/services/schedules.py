@@ -42,6 +42,14 @@ def zone(name: str) -> ZoneInfo:
         ) from None
 
 
+def local_time(at: datetime, timezone: str) -> str:
+    """`at` as the schedule's own clock shows it, with the zone's abbreviation and name, so nobody reads
+    a fire time in their browser's zone: "Mon 7 Dec 2026 07:00 CET (Europe/Berlin)"."""
+    local = aware(at).astimezone(zone(timezone))
+    text = f"{local:%a} {local.day} {local:%b %Y %H:%M} {local.tzname()}"
+    return text if local.tzname() == timezone else f"{text} ({timezone})"
+
+
 def next_fire(cron: str, timezone: str, after: datetime) -> datetime:
     """The first fire strictly after `after`, as UTC; the cron is read in the schedule's time zone,
     so '0 2 * * *' stays at 02:00 local across daylight saving changes."""

@@ -8,6 +8,7 @@ from ..core.ids import IdFactory
 from ..core.store import Collection
 from .categories import CategoryBackend
 from .clustermgmt import ClusterBackend
+from .guest_network import GuestNetwork
 from .guests import GuestBackend
 from .tasks import EntityRef, Task, TaskBackend
 
@@ -104,10 +105,12 @@ class VmmBackend:
         self.clusters = clusters
         self.categories = categories
         self.guests = guests
+        self.network = GuestNetwork()
         self.vms = Collection("vm")
 
     def reset(self) -> None:
         self.vms.clear()
+        self.network.reset()
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, ext_id: str) -> dict:
@@ -299,6 +302,27 @@ class VmmBackend:
             assigned = (info.get("ipv4Config") or {}).get("ipAddress")
             if "ipv4Info" in info or assigned:
                 info["ipv4Info"] = {"learnedIpAddresses": [dict(assigned)] if on and assigned else []}
+        if on and self.network.loopback:
+            self._lease_addresses(vm)
+
+    def _lease_addresses(self, vm: dict) -> None:
+        """Loopback guest network: each NIC of a VM that powers on learns an address no other running VM
+        holds, its own when it has one, else a lease."""
+        taken = {
+            address["value"]
+            for other in self.vms
+            if other["extId"] != vm["extId"] and other.get("powerState") == "ON"
+            for nic in other.get("nics") or []
+            for address in ((nic.get("networkInfo") or {}).get("ipv4Info") or {}).get("learnedIpAddresses")
+            or []
+        }
+        for nic in vm.get("nics") or []:
+            info = nic.setdefault("networkInfo", {})
+            learned = (info.get("ipv4Info") or {}).get("learnedIpAddresses") or []
+            if not learned or learned[0]["value"] in taken:
+                learned = [{"value": self.network.lease(taken), "prefixLength": 32}]
+            info["ipv4Info"] = {"learnedIpAddresses": learned}
+            taken.add(learned[0]["value"])
 
     def clone(self, ext_id: str, params: dict, if_match: str | None) -> Task:
         source = self.get(ext_id)

@@ -50,6 +50,25 @@ def health_of(state: SimState, vm: dict):
     return body if healthy else JSONResponse(body, status_code=503)
 
 
+@router.get("/guests")
+def guest_addresses(state: Sim):
+    """Where each running guest answers, every address its VM learned (the demo's guest gateway listens
+    on these), and its patch level."""
+    state.tasks.tick()
+    return [
+        {
+            "address": address["value"],
+            "vm_ext_id": vm["extId"],
+            "name": vm["name"],
+            "patch_level": state.guests.of(vm).patch_level,
+        }
+        for vm in state.vmm.vms
+        if vm.get("powerState") == "ON"
+        for nic in vm.get("nics") or []
+        for address in ((nic.get("networkInfo") or {}).get("ipv4Info") or {}).get("learnedIpAddresses") or []
+    ]
+
+
 @router.get("/guests/{vm_ext_id}")
 def guest(vm_ext_id: str, state: Sim):
     return on_guest(state, vm_ext_id, lambda vm: view(state, vm))

@@ -1,43 +1,42 @@
-import { api, el, givenInputs, empty, errorBox, show, status, toast, when } from "../app.js";
+import { api, el, empty, errorBox, show, status, toast, when } from "../app.js";
 import { decided } from "../words.js";
 
 const inbox = document.getElementById("inbox");
 const decidedList = document.getElementById("decided");
 
-const titles = new Map();
-
-function inputsList(inputs) {
-  return el("dl", { class: "facts small" }, givenInputs(inputs).flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+// Label/value pairs as the API words them: inputs under their form labels, VMs and choices by name.
+function factsList(pairs) {
+  return el("dl", { class: "facts small" }, pairs.flatMap((p) => [el("dt", {}, p.label), el("dd", {}, p.value)]));
 }
 
 async function request(gate) {
-  const run = await api(`/api/runs/${gate.execution_id}`);
+  const change = await api(`/api/runs/${gate.execution_id}/request`);
   const comment = el("textarea", { id: `comment-${gate.id}`, rows: 2, placeholder: "Why (kept in the audit record)" });
   const scope = el("div", { class: "scope muted" }, "Reading the scope…");
   api(`/api/runs/${gate.execution_id}/scope`)
     .then((p) => show(scope, p.count === null ? "" : `${p.count} VMs in scope: ${p.vms.map((v) => v.name).slice(0, 12).join(", ")}${p.count > 12 ? "…" : ""}`))
     .catch(() => show(scope, ""));
   // A run gate's details are the inputs shown above; a playbook gate says what it is about to do.
-  const details = gate.kind === "playbook" && Object.keys(gate.details || {}).length ? el("pre", { class: "details" }, JSON.stringify(gate.details, null, 2)) : null;
+  const gateDetails = change.gates[gate.id] || [];
+  const details = gate.kind === "playbook" && gateDetails.length ? factsList(gateDetails) : null;
   async function decide(decision) {
     try {
       await api(`/api/approvals/${gate.id}/decision`, { method: "POST", body: { decision, comment: comment.value } });
       toast(decision === "approve" ? "Approved." : "Rejected.");
-      api("/api/catalog")
-  .then((items) => items.forEach((item) => titles.set(item.id, item.title)))
-  .catch(() => {})
-  .finally(load);
+      load();
     } catch (error) {
       toast(error.message, "error");
     }
   }
   return el("article", { class: "card request", dataset: { gate: gate.id } },
-    el("h2", {}, el("a", { href: `/ui/runs/${gate.execution_id}` }, titles.get(run.item_id) || run.item_id || run.playbook),
+    el("h2", {}, el("a", { href: `/ui/runs/${gate.execution_id}` }, change.title),
       gate.kind === "playbook" ? ` — gate “${gate.name}”` : ""),
     el("p", {}, `Requested by `, el("strong", {}, gate.requested_by), ` at ${when(gate.created_at)}`,
       gate.expires_at ? `; fails closed after ${when(gate.expires_at)}` : ""),
-    gate.message ? el("p", {}, gate.message) : null,
-    inputsList(run.inputs),
+    // What it will do: the item's own words, and whether it destroys or changes something for good.
+    el("p", { class: "change" }, change.destructive ? el("span", { class: "tag tag-warn" }, "destructive") : null, " ", change.description),
+    gate.kind === "playbook" && gate.message ? el("p", { class: "gate-summary" }, el("strong", {}, "The playbook asks: "), gate.message) : null,
+    factsList(change.inputs),
     details,
     scope,
     gate.decisions.length ? el("p", { class: "muted" }, `So far: ${gate.decisions.map((d) => `${decided(d.decision)} by ${d.reviewer}`).join(", ")} (${gate.required} needed)`) : null,
@@ -69,7 +68,4 @@ async function load() {
   }
 }
 
-api("/api/catalog")
-  .then((items) => items.forEach((item) => titles.set(item.id, item.title)))
-  .catch(() => {})
-  .finally(load);
+load();

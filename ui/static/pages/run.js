@@ -1,4 +1,4 @@
-import { api, el, givenInputs, errorBox, show, status, taskLink, toast, when } from "../app.js";
+import { api, el, errorBox, show, status, taskLink, toast, when } from "../app.js";
 import { decided } from "../words.js";
 
 const root = document.getElementById("run");
@@ -7,13 +7,15 @@ const TERMINAL = ["successful", "failed", "canceled", "interrupted", "rejected",
 const log = document.getElementById("log");
 let lines = 0;
 let current = null;
-let title = null;
+let request = null;
+let reportsRead = false;
 
 document.getElementById("export-json").href = `/api/runs/${id}/evidence?format=json`;
 document.getElementById("export-csv").href = `/api/runs/${id}/evidence?format=csv`;
 
 function facts(run) {
-  const inputs = givenInputs(run.inputs).map(([k, v]) => `${k}: ${v}`).join(" · ");
+  // Each input under its form label, a chosen value under the name its dropdown showed.
+  const inputs = request.inputs.map((i) => `${i.label}: ${i.value}`).join(" · ");
   const pairs = [
     ["Requested by", run.operator], ["Requested", when(run.created_at)], ["Started", when(run.started_at)],
     ["Finished", when(run.finished_at)], ["Inputs", inputs || "none"], ["Source", run.source],
@@ -50,28 +52,69 @@ function stepsView(steps) {
   ];
 }
 
+// A VM by its name, its ext_id on hover.
+const vmName = (name, extId) => el("span", { class: "vm", title: extId ? `ext_id ${extId}` : undefined }, name);
+
+function summaryView(summary) {
+  const failed = summary.failed.map((f) => el("li", {},
+    el("strong", {}, vmName(f.vm, f.host !== f.vm ? f.host : undefined)), ` ${f.status}`, f.task ? ` at “${f.task}”` : "", f.reason ? `: ${f.reason}` : ""));
+  const controller = summary.controller.map((f) => el("li", {}, el("strong", {}, `“${f.task}”`), ` ${f.status}`, f.reason ? `: ${f.reason}` : ""));
+  const left = summary.left_behind.map((x) => el("li", {}, x.kind === "recovery_point"
+    ? ["Recovery point ", el("code", { title: `ext_id ${x.ext_id}` }, x.name), " of ", vmName(x.vm, x.vm_ext_id),
+      x.expiration_time ? ` kept until ${when(x.expiration_time)}` : " kept (no expiry)"]
+    : [vmName(x.vm, x.vm_ext_id), " left powered off"]));
+  return [
+    failed.length ? [el("h3", {}, "Failed VMs"), el("ul", { class: "failed-vms" }, failed)] : null,
+    controller.length ? [el("h3", {}, "Failed steps"), el("ul", {}, controller)] : null,
+    summary.recovered.length ? el("p", {}, `Recovered after a failure: ${summary.recovered.join(", ")}`) : null,
+    left.length ? [el("h3", {}, "Left behind"), el("ul", { class: "left-behind" }, left)] : null,
+  ].flat();
+}
+
 function hostsView(progress) {
   if (!progress.rows.length) {
     return el("p", { class: "empty" }, TERMINAL.includes(progress.status) ? "This run touched no VM." : "No VM has started yet.");
   }
   return el("table", { class: "hosts" },
     el("thead", {}, el("tr", {}, ["VM", "Progress", "Steps"].map((h) => el("th", { scope: "col" }, h)))),
-    el("tbody", {}, progress.rows.map((row) => el("tr", { dataset: { host: row.host, status: row.status } },
-      el("th", { scope: "row" }, row.host, row.recovered ? el("span", { class: "tag tag-warn" }, "recovered") : null),
-      el("td", {}, el("progress", { max: 100, value: row.percent, "aria-label": `${row.host}: ${row.percent}%` }), " ", status(row.status)),
+    el("tbody", {}, progress.rows.map((row) => el("tr", { class: `row-${row.status}`, dataset: { host: row.name, status: row.status } },
+      el("th", { scope: "row" }, vmName(row.name, row.ext_id), row.recovered ? el("span", { class: "tag tag-warn" }, "recovered") : null),
+      el("td", {}, el("progress", { max: 100, value: row.percent, "aria-label": `${row.name}: ${row.percent}%` }), " ", status(row.status)),
       el("td", {}, stepsView(row.steps))))));
+}
+
+async function summarize(run) {
+  const summary = await api(`/api/runs/${id}/summary`);
+  const told = summary.failed.length || summary.controller.length;
+  document.getElementById("summary-section").hidden = !told;
+  if (told) show(document.getElementById("summary"), summaryView(summary));
+}
+
+async function reports() {
+  // Only who ran it, or an admin, may read them: the API refuses anyone else, and the section stays hidden.
+  const files = await api(`/api/runs/${id}/reports`).catch(() => []);
+  reportsRead = true;
+  document.getElementById("reports-section").hidden = !files.length;
+  show(document.getElementById("reports"), files.map((f) => el("li", {},
+    el("a", { href: `/api/runs/${id}/reports/${encodeURIComponent(f.name)}`, download: f.name }, f.name), ` (${f.bytes} bytes)`)));
 }
 
 async function refresh() {
   const [run, progress] = await Promise.all([api(`/api/runs/${id}`), api(`/api/runs/${id}/hosts`)]);
   current = run;
-  title ??= run.item_id ? await api(`/api/catalog/${run.item_id}`).then((i) => i.title).catch(() => run.item_id) : run.playbook;
-  document.getElementById("run-title").textContent = title;
-  document.title = `${title}: ${run.status.replaceAll("_", " ")} · day2ops`;
-  show(document.getElementById("run-status"), status(run.status));
+  request ??= await api(`/api/runs/${id}/request`);
+  // A run held at a gate of its playbook says so, not "running".
+  const shown = run.status === "running" ? progress.status : run.status;
+  document.getElementById("run-title").textContent = request.title;
+  document.title = `${request.title}: ${shown.replaceAll("_", " ")} · day2ops`;
+  show(document.getElementById("run-status"), status(shown));
   show(document.getElementById("run-facts"), facts(run));
-  document.getElementById("cancel").hidden = TERMINAL.includes(run.status);
+  const ended = TERMINAL.includes(run.status);
+  document.getElementById("cancel").hidden = ended;
+  document.getElementById("relaunch").hidden = !(ended && run.item_id && (await mayRelaunch(run)));
   show(document.getElementById("hosts"), hostsView(progress));
+  await summarize(run);
+  if (ended && !reportsRead) await reports();
   const record = await api(`/api/runs/${id}/evidence`);
   document.getElementById("approvals-section").hidden = !record.approvals.length;
   show(document.getElementById("approvals"), approvalsView(record.approvals));
@@ -102,6 +145,35 @@ function stream() {
   // The server ends the stream when the run has ended; the browser would reconnect forever.
   source.onerror = () => { if (current && TERMINAL.includes(current.status)) source.close(); };
 }
+
+let me = null;
+async function mayRelaunch(run) {
+  me ??= await api("/api/auth/me");
+  return me.username === run.operator || me.roles.includes("admin");
+}
+
+async function relaunch(secrets) {
+  try {
+    const again = await api(`/api/runs/${id}/relaunch`, { method: "POST", body: { secrets } });
+    location.assign(`/ui/runs/${again.id}`);
+  } catch (error) {
+    toast(error.message, "error");
+  }
+}
+
+const relaunchForm = document.getElementById("relaunch-form");
+document.getElementById("relaunch").addEventListener("click", () => {
+  if (!request.secrets.length) return relaunch({});
+  show(document.getElementById("relaunch-secrets"), request.secrets.map((name) => {
+    const label = request.inputs.find((i) => i.name === name)?.label || name;
+    return [el("label", { for: `secret-${name}` }, label), el("input", { id: `secret-${name}`, name, type: "password", autocomplete: "off" })];
+  }));
+  relaunchForm.hidden = false;
+});
+relaunchForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  relaunch(Object.fromEntries(request.secrets.map((n) => [n, relaunchForm.elements[n].value]).filter(([, v]) => v)));
+});
 
 document.getElementById("cancel").addEventListener("click", async () => {
   if (!confirm("Cancel this run? Steps already done in Prism stay done.")) return;

@@ -1,20 +1,22 @@
-"""A real OpenSSH server on loopback, started by the tests, with its own host and client keys."""
+"""A real OpenSSH server on loopback with its own host and client keys: the one "guest" every simulated VM
+is reached through (the demo's guest gateway forwards each VM address to it; the tests' lab uses it
+directly). Runs as the current user; the stand-ins (guest_standin) do what root would do on a real VM."""
 
 import getpass
 import os
 import shutil
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-from sim_process import free_port
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 SFTP_SERVER = next(
     (p for p in ("/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/sftp-server") if Path(p).exists()),
     "internal-sftp",
 )
+SSH_OPTIONS = ("-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null")
 
 
 @dataclass
@@ -25,15 +27,16 @@ class Sshd:
     process: subprocess.Popen
     log: Path
 
-    def host_vars(self) -> dict:
-        """What an Ansible host needs to reach this server."""
-        return {
-            "ansible_host": "127.0.0.1",
-            "ansible_port": self.port,
+    def host_vars(self, host: str | None = "127.0.0.1", port: int | None = None) -> dict:
+        """What an Ansible host needs to reach this server; host None leaves ansible_host to the inventory
+        (the VM's address, forwarded here by the guest gateway on `port`)."""
+        found = {
+            "ansible_port": port or self.port,
             "ansible_user": self.user,
             "ansible_ssh_private_key_file": str(self.key),
-            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+            "ansible_ssh_common_args": " ".join(SSH_OPTIONS),
         }
+        return found if host is None else {"ansible_host": host, **found}
 
     def stop(self) -> None:
         self.process.terminate()
@@ -44,8 +47,13 @@ class Sshd:
             self.process.wait(5)
 
 
-def start_sshd(workdir: Path) -> Sshd:
-    workdir.mkdir(parents=True, exist_ok=True)
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _keys(workdir: Path) -> None:
     for name in ("host_key", "client_key"):
         if not (workdir / name).exists():
             subprocess.run(
@@ -53,8 +61,9 @@ def start_sshd(workdir: Path) -> Sshd:
             )
     (workdir / "authorized_keys").write_text((workdir / "client_key.pub").read_text())
     os.chmod(workdir / "authorized_keys", 0o600)
-    user = getpass.getuser()
-    port = free_port()
+
+
+def _config(workdir: Path, port: int, user: str) -> Path:
     config = workdir / "sshd_config"
     config.write_text(
         "\n".join(
@@ -77,36 +86,40 @@ def start_sshd(workdir: Path) -> Sshd:
             ]
         )
     )
+    return config
+
+
+def _accepts_login(workdir: Path, port: int, user: str) -> bool:
+    probe = subprocess.run(
+        [
+            *("ssh", "-p", str(port), "-i", str(workdir / "client_key"), *SSH_OPTIONS),
+            *("-o", "BatchMode=yes", "-o", "ConnectTimeout=2", f"{user}@127.0.0.1", "true"),
+        ],
+        capture_output=True,
+    )
+    return probe.returncode == 0
+
+
+def start_sshd(workdir: Path, port: int = 0) -> Sshd:
+    """sshd on 127.0.0.1:`port` (a free one when 0), keys kept in `workdir`; returns once a login works.
+    Its own session: a Ctrl-C in the terminal reaches whoever started it, who stops it."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    _keys(workdir)
+    user = getpass.getuser()
+    port = port or free_port()
+    config = _config(workdir, port, user)
     # Debian's sshd refuses to start without its privilege separation directory.
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     log = workdir / "sshd.log"
-    process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stderr=log.open("w"))
+    process = subprocess.Popen(
+        [SSHD, "-D", "-e", "-f", str(config)], stderr=log.open("w"), start_new_session=True
+    )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"sshd exited with {process.returncode}: {log.read_text()}")
-        probe = subprocess.run(
-            [
-                "ssh",
-                "-p",
-                str(port),
-                "-i",
-                str(workdir / "client_key"),
-                "-o",
-                "StrictHostKeyChecking=no",
-                "-o",
-                "UserKnownHostsFile=/dev/null",
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "ConnectTimeout=2",
-                f"{user}@127.0.0.1",
-                "true",
-            ],
-            capture_output=True,
-        )
-        if probe.returncode == 0:
+        if _accepts_login(workdir, port, user):
             return Sshd(port, user, workdir / "client_key", process, log)
         time.sleep(0.2)
     process.kill()

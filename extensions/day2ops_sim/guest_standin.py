@@ -1,8 +1,8 @@
-"""Harmless stand-ins for a guest's package manager and reboot, run over real SSH.
+"""Harmless stand-ins for a guest's package manager, reboot and application check, run over real SSH.
 
-Every simulated VM is reached through the one loopback sshd; the stand-ins tell the simulator
-which VM they run "inside" (DAY2OPS_SIM_VM, or an argument), and it changes that VM's guest
-state exactly as the real command would change the machine.
+Every simulated VM is reached through one loopback sshd (the demo's guest gateway, the tests' lab); the
+stand-ins tell the simulator which VM they run "inside" (DAY2OPS_SIM_VM, or an argument), and it changes
+that VM's guest state exactly as the real command would change the machine.
 """
 
 import stat
@@ -53,7 +53,7 @@ print(guest(sys.argv[1])["boot_id"])
 try:
     state = guest(sys.argv[1], "health")
 except urllib.error.HTTPError as err:
-    sys.exit("application unhealthy: %s" % err.read().decode())
+    sys.exit("application unhealthy: %s" % json.loads(err.read()).get("reason", err.reason))
 print("application healthy at patch level %d" % state["patch_level"])
 """,
 }
