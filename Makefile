@@ -27,7 +27,8 @@ venv: $(STAMP)
 collection: $(STAMP)
 	scripts/install-collection.sh $(COLLECTIONS) $(VENV)
 
-demo: collection
+# The guest gateway needs sshd and the SSH client: make system installs what is missing (idempotent).
+demo: system collection
 	@echo
 	@echo "  Starting the Prism Central, vCenter and Move simulators (VMs on 127.0.0.0/8), the guest gateway and its sshd,"
 	@echo "  and the self-service app with demo users (loopback only)."

@@ -47,6 +47,9 @@ class PrismChoices:
         self._client = None
         # Bounded by time and by count: one list per `?parent=` a caller makes up would otherwise stay.
         self._cache: TTLCache[tuple, list[dict]] = TTLCache(settings.choices_cache_size, CACHE_SECONDS)
+        # Values found missing right after a fresh read: asking again for them must not cost Prism a read
+        # per page poll (a drill VM deleted at clean-up stays unknown).
+        self._missing: TTLCache[tuple, bool] = TTLCache(settings.choices_cache_size, CACHE_SECONDS)
         self._lock = threading.Lock()
 
     def client(self):
@@ -75,15 +78,23 @@ class PrismChoices:
         return self._client
 
     def choices(
-        self, source: str, key: str | None = None, parent: str | None = None, odata: str | None = None
+        self,
+        source: str,
+        key: str | None = None,
+        parent: str | None = None,
+        odata: str | None = None,
+        expected: frozenset[str] = frozenset(),
     ):
-        """[{value, label}] for one source; cached briefly so a form's dropdowns cost Prism little."""
+        """[{value, label}] for one source; cached briefly so a form's dropdowns cost Prism little.
+        `expected`: values the caller knows exist (a VM a run just created); a cached list without one of
+        them is read again, once per value in CACHE_SECONDS."""
         # `parent` is no part of the key: the sources that read it are never cached (FRESH_SOURCES), and a
         # `?parent=` made up per request must not keep one more copy of the same list each time.
         cache_key = (source, key, odata)
         with self._lock:  # TTLCache is not thread-safe
             hit = self._cache.get(cache_key)
-        if hit is not None:
+            stale = hit is not None and self._unseen(cache_key, hit, expected)
+        if hit is not None and not stale:
             return hit
         try:
             values = self._read(source, key, parent, odata)
@@ -93,7 +104,16 @@ class PrismChoices:
         if source not in FRESH_SOURCES:
             with self._lock:
                 self._cache[cache_key] = values
+                for value in expected - {c["value"] for c in values}:
+                    self._missing[(cache_key, value)] = True
         return values
+
+    def _unseen(self, cache_key: tuple, hit: list[dict], expected: frozenset[str]) -> bool:
+        """Whether `expected` holds a value the cached list lacks and no fresh read has missed lately."""
+        if not expected:
+            return False
+        lacking = expected - {c["value"] for c in hit}
+        return any((cache_key, value) not in self._missing for value in lacking)
 
     def _read(self, source, key, parent, odata):
         """`parent`: the chosen VM for recovery_points, the chosen template for template_versions.

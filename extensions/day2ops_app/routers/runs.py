@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import datetime
 from typing import Annotated
 
@@ -37,6 +38,9 @@ from day2ops_app.runs.story import summarize
 from day2ops_app.schemas import MAX_ID, EventOut, ExecutionOut, GateCreate, GateOut, RunCreate
 from day2ops_app.services.approvals import Conflict, gate_out, gate_status
 from day2ops_app.services.labels import labelled_details, labelled_inputs, vm_names
+
+# A row keyed by ext_id (a run on the controller names VMs by ext_id); inventory hosts are names.
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -182,27 +186,35 @@ def _waiting(session, execution: Execution) -> bool:
     return execution.status == "running" and any(gate_status(session, g) == "pending" for g in gates)
 
 
-def _progress(session, runs, execution_id: str, names: dict[str, str]) -> dict:
-    """host_progress with each VM's own task ids, its name and ext_id, and `waiting_for_approval` as the
-    status of a run held at an in-run gate."""
+def _progress(session, runs, execution_id: str) -> dict:
+    """host_progress with each VM's own task ids, and `waiting_for_approval` as the status of a run held
+    at an in-run gate."""
     progress = host_progress(session, execution_id, read_vm_results(runs.run_dir(execution_id)))
+    if _waiting(session, session.get(Execution, execution_id)):
+        progress["status"] = "waiting_for_approval"
+    return progress
+
+
+async def _named(progress: dict, choices) -> dict[str, str]:
+    """Each row gets its VM's name and ext_id (a row is keyed by either); the names, for the caller."""
+    ext_ids = [row["host"] for row in progress["rows"] if UUID.fullmatch(row["host"])]
+    names = await run_in_threadpool(vm_names, choices, ext_ids)
     by_name = {name: ext_id for ext_id, name in names.items()}
     for row in progress["rows"]:
         row["ext_id"] = row["host"] if row["host"] in names else by_name.get(row["host"])
         row["name"] = names.get(row["host"], row["host"])
-    if _waiting(session, session.get(Execution, execution_id)):
-        progress["status"] = "waiting_for_approval"
-    return progress
+    return names
 
 
 @router.get("/{execution_id}/hosts")
 async def hosts(execution_id: str, user: CurrentUser, db: Db, runs: Runs, choices: Choices) -> dict:
     """Per VM (its name and ext_id): its steps (task, outcome, its own Prism task ids), a progress
     percentage, failed or recovered; the run's status, `waiting_for_approval` at an in-run gate."""
-    names = await run_in_threadpool(vm_names, choices)
     with db.read() as session:
         _execution(session, execution_id)
-        return _progress(session, runs, execution_id, names)
+        progress = _progress(session, runs, execution_id)
+    await _named(progress, choices)
+    return progress
 
 
 @router.get("/{execution_id}/summary")
@@ -210,10 +222,9 @@ async def summary(execution_id: str, user: CurrentUser, db: Db, runs: Runs, choi
     """The failure summary: the VMs that failed (name, step, the module's reason), those rolled back,
     what failed on the controller, and what the run left (recovery points kept until their expiry, VMs
     left powered off)."""
-    names = await run_in_threadpool(vm_names, choices)
     with db.read() as session:
         execution = _execution(session, execution_id)
-        progress = _progress(session, runs, execution_id, names)
+        progress = _progress(session, runs, execution_id)
         failures = session.scalars(
             select(Event)
             .where(
@@ -224,6 +235,7 @@ async def summary(execution_id: str, user: CurrentUser, db: Db, runs: Runs, choi
         )
         events = [{"event": e.event, "host": e.host, "task": e.task, "stdout": e.stdout} for e in failures]
         status = progress["status"] if execution.status == "running" else execution.status
+    names = await _named(progress, choices)
     details = list(read_vm_results(runs.run_dir(execution_id)).values())
     return summarize(status, events, progress["rows"], details, names)
 

@@ -8,10 +8,11 @@ from day2ops_app.catalog.choices import ChoicesUnavailable, PrismChoices
 from day2ops_app.catalog.model import Item
 
 
-def vm_names(choices: PrismChoices) -> dict[str, str]:
-    """VM ext_id -> name, as the VM dropdowns list them (cached briefly by the choices service)."""
+def vm_names(choices: PrismChoices, ext_ids=()) -> dict[str, str]:
+    """VM ext_id -> name, as the VM dropdowns list them (cached briefly by the choices service); read
+    again when `ext_ids` (the VMs a run names) holds one the cached list predates, a VM the run created."""
     try:
-        return {c["value"]: c["label"] for c in choices.choices("vms")}
+        return {c["value"]: c["label"] for c in choices.choices("vms", expected=frozenset(ext_ids))}
     except ChoicesUnavailable:
         return {}
 
@@ -33,11 +34,14 @@ def _shown(value, names: dict[str, str]) -> str:
         return "yes" if value else "no"
     if isinstance(value, list):
         return ", ".join(_shown(v, names) for v in value)
+    if isinstance(value, dict):
+        # A gate's window or groups: people read "databases: fin-db-01; applications: fin-app-01".
+        return "; ".join(f"{str(k).replace('_', ' ')}: {_shown(v, names)}" for k, v in value.items())
     return names.get(value, str(value)) if isinstance(value, str) else str(value)
 
 
 def _given(value) -> bool:
-    return value not in (None, "") and not (isinstance(value, list) and not value)
+    return value not in (None, "") and not (isinstance(value, (list, dict)) and not value)
 
 
 def labelled_inputs(item: Item | None, inputs: dict, choices: PrismChoices) -> list[dict]:
