@@ -12,6 +12,11 @@ GUEST_SSH_PORT ?= 2222
 GUEST_HTTP_PORT ?= 8880
 SIM_VMS ?= 300
 PYTEST_ARGS ?=
+# Test processes per pytest stage (pytest-xdist; a module stays on one worker, each worker starts its own
+# simulator). The suites mostly wait, on simulated Prism tasks and ansible-playbook, so twice the cores.
+WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
+XDIST := -n $(WORKERS) --dist loadfile
+BENCH ?=
 
 .PHONY: demo demo-patch test system venv collection unit contract integration app security browser ruff sanity lint bench clean
 
@@ -47,7 +52,7 @@ demo-patch: $(STAMP)
 # The whole suite on a fresh machine: the system packages it needs (sshd, PostgreSQL, Chromium, Java...),
 # then every stage, each timed; the table of stage times is printed at the end, also after a failure.
 test: system $(STAMP)
-	MAKE="$(MAKE)" scripts/test-stages.sh ruff unit contract integration app security browser sanity lint
+	MAKE="$(MAKE)" WORKERS=$(WORKERS) scripts/test-stages.sh ruff unit contract integration app security browser sanity lint
 
 # Debian packages the tests start or drive themselves; installs only what is missing (no apt when none is).
 system:
@@ -58,27 +63,27 @@ ruff: $(STAMP)
 	$(BIN)/ruff format --check extensions tests scripts
 
 unit: $(STAMP)
-	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+	$(BIN)/pytest tests/unit $(XDIST) $(PYTEST_ARGS)
 
 # The official SDKs against the simulator: the venv's releases, then those that define v4.0.
 contract: $(STAMP)
-	$(BIN)/pytest tests/contract $(PYTEST_ARGS)
-	DAY2OPS_SDK_RELEASES=v4.0 $(BIN)/pytest tests/contract $(PYTEST_ARGS)
+	$(BIN)/pytest tests/contract $(XDIST) $(PYTEST_ARGS)
+	DAY2OPS_SDK_RELEASES=v4.0 $(BIN)/pytest tests/contract $(XDIST) $(PYTEST_ARGS)
 
 integration: $(STAMP)
-	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+	$(BIN)/pytest tests/integration $(XDIST) $(PYTEST_ARGS)
 
 # The self-service app as a real process: runs, approvals, schedules, the store on SQLite and PostgreSQL.
 app: $(STAMP)
-	$(BIN)/pytest tests/app $(PYTEST_ARGS)
+	$(BIN)/pytest tests/app $(XDIST) $(PYTEST_ARGS)
 
 # The attacker's findings of issue 18, one test each: injection, login stalls, audit rewrites, limits, tokens.
 security: $(STAMP)
-	$(BIN)/pytest tests/security $(PYTEST_ARGS)
+	$(BIN)/pytest tests/security $(XDIST) $(PYTEST_ARGS)
 
 # The UI in Debian's headless Chromium, driven by Playwright (executable_path), against app and simulator.
 browser: $(STAMP)
-	$(BIN)/pytest tests/browser $(PYTEST_ARGS)
+	$(BIN)/pytest tests/browser $(XDIST) $(PYTEST_ARGS)
 
 sanity: $(STAMP)
 	scripts/sanity.sh $(VENV)
@@ -86,9 +91,10 @@ sanity: $(STAMP)
 lint: $(STAMP)
 	scripts/lint.sh $(VENV)
 
-# Benchmarks print a table; they are never part of a pass/fail test run.
-bench: $(STAMP)
-	$(BIN)/python tests/benchmarks/run.py
+# Benchmarks print one table (measured, floor or peer, ratio, target); never part of a pass/fail run.
+# BENCH=app,sim,... runs some sections only.
+bench: collection
+	$(BIN)/python tests/benchmarks/run.py --only "$(BENCH)"
 
 clean:
 	rm -rf build $(COLLECTIONS) .pytest_cache .ruff_cache

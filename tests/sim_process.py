@@ -3,7 +3,6 @@
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import requests
 import urllib3
+from day2ops_sim.ports import free_port
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
@@ -34,12 +34,6 @@ def nutanix_env(options: dict) -> dict:
         "NUTANIX_PASSWORD": options["nutanix_password"],
         "NUTANIX_CA_PATH": options["ca_path"],
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

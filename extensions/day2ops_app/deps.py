@@ -36,16 +36,18 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 def _state(name: str):
     """A dependency that hands a route the app's part stored under `name`."""
 
-    def part(request: Request):
+    # async: FastAPI runs a plain def dependency in a worker thread, a hop per part on every request.
+    async def part(request: Request):
         return getattr(request.app.state, name)
 
     return part
 
 
-database = _state("db")
+def database(request: Request) -> Database:
+    return request.app.state.db
 
 
-Db = Annotated[Database, Depends(database)]
+Db = Annotated[Database, Depends(_state("db"))]
 AppSettings = Annotated[Settings, Depends(_state("settings"))]
 AppCatalog = Annotated[Catalog, Depends(_state("catalog"))]
 Choices = Annotated[PrismChoices, Depends(_state("choices"))]
@@ -74,9 +76,9 @@ def _authenticate(request: Request) -> User:
     # A read: every request passes here, and none of them may wait behind a writer.
     with db.read() as session:
         if authorization.startswith("Bearer "):
-            token = session.scalars(
-                select(ApiToken).where(ApiToken.token_sha256 == digest(authorization[7:].strip()))
-            ).one_or_none()
+            token, user = _with_user(
+                session, ApiToken, ApiToken.token_sha256 == digest(authorization[7:].strip())
+            )
             if token is None or token.revoked or (token.expires_at and aware(token.expires_at) < utcnow()):
                 raise HTTPException(401, "the API token is unknown, revoked or expired")
             if token.scope == "read" and request.method not in SAFE_METHODS:
@@ -84,15 +86,12 @@ def _authenticate(request: Request) -> User:
                     403, f"the API token {token.name!r} has the scope read: it may only GET; use a full token"
                 )
             request.state.token_id = token.id
-            user = session.get(User, token.user_id)
         else:
             cookie = request.cookies.get(SESSION_COOKIE)
-            web = (
-                session.scalars(
-                    select(WebSession).where(WebSession.token_sha256 == digest(cookie))
-                ).one_or_none()
+            web, user = (
+                _with_user(session, WebSession, WebSession.token_sha256 == digest(cookie))
                 if cookie
-                else None
+                else (None, None)
             )
             if web is None or aware(web.expires_at) < utcnow():
                 raise HTTPException(401, "log in first (POST /api/auth/login) or send an API token")
@@ -100,10 +99,18 @@ def _authenticate(request: Request) -> User:
                 raise HTTPException(
                     403, f"CSRF check failed: send the {CSRF_HEADER} header from /api/auth/me"
                 )
-            user = session.get(User, web.user_id)
         if user is None or user.disabled:
             raise HTTPException(401, "this user is disabled")
         return user
+
+
+def _with_user(session, credential, match) -> tuple:
+    """The credential (a web session or an API token) that `match` finds, and its user, in one query:
+    every request asks it."""
+    found = session.execute(
+        select(credential, User).outerjoin(User, User.id == credential.user_id).where(match)
+    ).one_or_none()
+    return tuple(found) if found is not None else (None, None)
 
 
 def session_csrf(request: Request) -> str | None:
@@ -119,7 +126,7 @@ def session_csrf(request: Request) -> str | None:
 
 
 def require_role(*roles: str):
-    def check(user: Annotated[User, Depends(current_user)]) -> User:
+    async def check(user: Annotated[User, Depends(current_user)]) -> User:
         if not set(roles) & set(user.roles):
             raise HTTPException(403, f"{user.username} needs the role {' or '.join(roles)}")
         return user

@@ -204,16 +204,21 @@ class VersionSpec:
 
     # -- responses -----------------------------------------------------------------------------
 
+    def item_kind(self, response_type: str) -> str | None:
+        """The kind `shape` gives each item of a list response's `data`; None if it has no `data`."""
+        model = self.models.get(response_type) or {}
+        kind = (model.get("fields") or {}).get("data")
+        return None if kind is None else _list_item(kind) or kind
+
     def shape(self, value, kind: str):
         """The value as this segment shows it: fields its models lack are left out, at every depth."""
         if isinstance(value, list):
-            m = _LIST.match(kind)
-            inner = m[1] if m else kind
+            inner = _list_item(kind) or kind
             return [self.shape(item, inner) for item in value]
         if not isinstance(value, dict):
             return value
-        if m := _MAP.match(kind):
-            return {k: self.shape(v, m[1]) for k, v in value.items()}
+        if inner := _map_value(kind):
+            return {k: self.shape(v, inner) for k, v in value.items()}
         model = self.models.get(value.get("$objectType") or kind) or self.models.get(kind)
         if model is None or "fields" not in model:
             if model is not None and "oneOf" in model and not isinstance(value, list):
@@ -221,11 +226,26 @@ class VersionSpec:
                 return self.shape(value, member) if member in self.models else value
             return value
         fields = model["fields"]
-        return {
-            k: (v if k in HIDDEN else self.shape(v, fields[k]))
-            for k, v in value.items()
-            if k in HIDDEN or k in fields
-        }
+        out = {}
+        for k, v in value.items():
+            if k in HIDDEN:
+                out[k] = v
+            elif k in fields:
+                # A scalar is shown as it is; only objects and lists have fields to leave out.
+                out[k] = self.shape(v, fields[k]) if isinstance(v, dict | list) else v
+        return out
+
+
+@cache
+def _list_item(kind: str) -> str | None:
+    m = _LIST.match(kind)
+    return m[1] if m else None
+
+
+@cache
+def _map_value(kind: str) -> str | None:
+    m = _MAP.match(kind)
+    return m[1] if m else None
 
 
 @cache

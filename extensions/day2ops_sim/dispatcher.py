@@ -27,8 +27,18 @@ MUTATING = ("POST", "PUT", "DELETE", "PATCH")
 SESSION_COOKIE = "NTNX_IAM_SESSION"
 
 
+_NO_DATA = '{"data":null'
+
+
 def _json(body: dict | None) -> bytes:
-    return b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+    if body is None:
+        return b""
+    data = body.get("data")
+    if not (isinstance(data, list) and data and isinstance(data[0], envelope.Fragment)):
+        return json.dumps(body, separators=(",", ":")).encode()
+    # A list page of pre-rendered items: `data` leads the body (envelope.body), so they go in first.
+    rest = json.dumps({**body, "data": None}, separators=(",", ":"))
+    return ('{"data":[' + ",".join(data) + "]" + rest.removeprefix(_NO_DATA)).encode()
 
 
 @dataclass

@@ -5,11 +5,12 @@ directly). Runs as the current user; the stand-ins (guest_standin) do what root 
 import getpass
 import os
 import shutil
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from day2ops_sim.ports import free_port
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 SFTP_SERVER = next(
@@ -45,12 +46,6 @@ class Sshd:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(5)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _keys(workdir: Path) -> None:

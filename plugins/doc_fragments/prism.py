@@ -163,6 +163,28 @@ options:
     type: str
 """
 
+    # Many VMs at once (vm_power, vm_categories): each VM its own task, polled together.
+    VM_BATCH = r"""
+options:
+  vm_ext_ids:
+    description:
+      - Many VMs by ext_id, instead of O(ext_id) or O(name); each is reported in RV(results).
+    type: list
+    elements: str
+  vm_names:
+    description:
+      - Many VMs by name, instead of O(ext_id) or O(name). A name that matches no VM or several is that
+        VM's failure in RV(results).
+    type: list
+    elements: str
+  fail_on_error:
+    description:
+      - With O(vm_ext_ids) or O(vm_names), fail (after every VM finished) when any VM failed; all results
+        are returned either way. With V(false), read each VM's C(status) in RV(results).
+    type: bool
+    default: true
+"""
+
     # One template, by ext_id or by name (the module requires one of them).
     TEMPLATE = r"""
 options:

@@ -4,8 +4,10 @@
 """Private to day2ops.ahv: other collections must not import it; it changes without notice.
 
 Recovery points of many VMs, replicated and verified, as one pipeline: every VM moves on as
-soon as its own task ends, and every pending task is polled together in each round, so a run
-over hundreds of VMs takes about as long as its slowest create -> replicate -> verify chain.
+soon as its own task ends, so a run over thousands of VMs takes about as long as its slowest
+create -> replicate -> verify chain. Each round polls every pending task, a batch at a time: the
+VMs of a batch move on before the next batch is read, so the first to end need not wait for
+thousands of others to be read, and only one batch of task bodies is held at once.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points impor
 )
 
 POLL_MAX_SECONDS = 1.0
+# Tasks read per poll before acting on those that ended (client.tasks splits it into list calls).
+POLL_BATCH = 200
 
 
 class Protection(object):
@@ -42,6 +46,10 @@ class Protection(object):
         self.replica_ext_id = None
         self.task_ext_ids = []
         self.task = None  # the task this VM waits for now
+
+    def wait(self, task_ext_id):
+        self.task = task_ext_id
+        self.task_ext_ids.append(task_ext_id)
 
     def fail(self, reason):
         self.status, self.reason, self.task = "failed", reason, None
@@ -82,8 +90,7 @@ class Pipeline(object):
 
     def _create(self, vm):
         label = "create recovery point '%s'" % vm.name
-        vm.task = create_recovery_point(self.client, vm.body, label)
-        vm.task_ext_ids.append(vm.task)
+        vm.wait(create_recovery_point(self.client, vm.body, label))
         vm.status = "running"
 
     def _replicate(self, vm):
@@ -93,9 +100,9 @@ class Pipeline(object):
         )
         label = "replicate recovery point '%s' (%s)" % (vm.name, vm.recovery_point_ext_id)
         # The point read for its ETag also gives the id every copy of it shares.
-        point, vm.task = act(self.client, vm.recovery_point_ext_id, label, "replicate", body)
+        point, task = act(self.client, vm.recovery_point_ext_id, label, "replicate", body)
         vm.location_agnostic_id = point.get("locationAgnosticId")
-        vm.task_ext_ids.append(vm.task)
+        vm.wait(task)
 
     def _verify(self, vm):
         vm.step = "verify"
@@ -117,7 +124,24 @@ class Pipeline(object):
             # The replica lives on the other Prism Central: verify there (verify_only against it).
             vm.status, vm.step = "replicated", "verify on the target Prism Central"
             return
-        self._verify(vm)
+        vm.step = "verify"
+
+    def _verify_all(self, vms):
+        """Verify replicas by listing the copies on the target, 40 points a call; a replica the list
+        does not show as expected is read on its own, which says what is wrong with it."""
+        listed = [vm for vm in vms if vm.location_agnostic_id]
+        try:
+            copies = copies_on(self.client, [vm.location_agnostic_id for vm in listed], self.cluster_ext_id)
+        except ApiError:
+            copies = {}
+        unseen = []
+        for vm in vms:
+            found = copies.get(vm.location_agnostic_id) or ()
+            if vm.location_agnostic_id and any(c.get("extId") == vm.replica_ext_id for c in found):
+                vm.status = "protected"
+            else:
+                unseen.append(vm)
+        self._each(self._verify, unseen)
 
     def run(self, vms):
         """Drive every VM to protected or failed; returns them in the order given."""
@@ -125,44 +149,55 @@ class Pipeline(object):
         self._each(self._create, vms)
         delay = 0.2
         while True:
-            waiting = dict((vm.task, vm) for vm in vms if vm.task)
+            waiting = [vm for vm in vms if vm.task]
             if not waiting:
                 return vms
             if time.monotonic() > deadline:
-                for vm in waiting.values():
+                for vm in waiting:
                     vm.fail(
                         "task %s still running after %ss; follow it with day2ops.ahv.task_info, and look "
                         "for recovery point '%s' before running again" % (vm.task, self.timeout, vm.name)
                     )
                 return vms
-            try:
-                polled = self.client.tasks(list(waiting), "poll recovery point tasks")
-            except ApiError as err:
-                # The transport has retried already; a throttled or failed round is tried again
-                # next round, until the deadline, rather than abandoning every VM in flight.
-                if err.status is not None and err.status < 429:
-                    raise
-                polled = []
-            ended = [t for t in polled if t.get("status") in TASK_DONE]
-            advanced = {"create": [], "replicate": []}
-            for task in ended:
-                vm = waiting[task["extId"]]
-                if task.get("status") != "SUCCEEDED":
-                    vm.fail(
-                        "%s task %s %s: %s"
-                        % (vm.step, task["extId"], task.get("status"), task_error(task)[0])
-                    )
-                    continue
-                vm.task = None
-                advanced[vm.step].append((vm, task))
-            for step, then in (("create", self._created), ("replicate", self._replicated)):
-                pairs = advanced[step]
-                self._each(then, [vm for vm, _task in pairs], [task for _vm, task in pairs])
+            ended = 0
+            for start in range(0, len(waiting), POLL_BATCH):
+                ended += self._advance(waiting[start : start + POLL_BATCH])
             if ended:
                 delay = 0.2
                 continue
             time.sleep(delay)
             delay = min(delay * 1.5, POLL_MAX_SECONDS)
+
+    def _advance(self, vms):
+        """Read the tasks of `vms` and move on each VM whose task ended; how many ended."""
+        try:
+            polled = self.client.tasks([vm.task for vm in vms], "poll recovery point tasks")
+        except ApiError as err:
+            # The transport has retried already; a throttled or failed read is tried again later,
+            # until the deadline, rather than abandoning every VM in flight.
+            if err.status is not None and err.status < 429:
+                raise
+            polled = []
+        ended = dict((t["extId"], t) for t in polled if t.get("status") in TASK_DONE)
+        advanced = {"create": [], "replicate": []}
+        for vm in vms:
+            task = ended.get(vm.task)
+            if task is None:
+                continue
+            if task.get("status") != "SUCCEEDED":
+                vm.fail(
+                    "%s task %s %s: %s" % (vm.step, task["extId"], task.get("status"), task_error(task)[0])
+                )
+            else:
+                vm.task = None
+                advanced[vm.step].append((vm, task))
+        for step, then in (("create", self._created), ("replicate", self._replicated)):
+            pairs = advanced[step]
+            self._each(then, [vm for vm, _task in pairs], [task for _vm, task in pairs])
+        self._verify_all(
+            [vm for vm, _task in advanced["replicate"] if vm.step == "verify" and vm.status == "running"]
+        )
+        return len(ended)
 
 
 def verify_only(client, recovery_point_ext_ids, cluster_ext_id):

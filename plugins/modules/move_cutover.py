@@ -46,6 +46,12 @@ options:
     description: Seconds to wait in all, for readiness and for the cutovers.
     type: int
     default: 3600
+  poll_interval:
+    description:
+      - Seconds between two reads of the plan's workloads while waiting (one list call each).
+      - A VM is seen on AHV at most this late after Move completed it; lower it for short cutovers.
+    type: float
+    default: 2.0
 extends_documentation_fragment:
   - day2ops.ahv.move
   - ansible.builtin.action_common_attributes
@@ -78,6 +84,7 @@ EXAMPLES = r"""
     plan: wave-eng-02
     vms: [eng-build-tst-005]
     timeout: 900
+    poll_interval: 5
   register: cutover
 
 - name: The new VM in Prism Central
@@ -221,6 +228,7 @@ def _wait_completed(module, uuid, name, wanted):
 
 def ensure(module):
     params, client = module.params, module.client
+    client.poll_interval = poll_interval(params)
     plan = client.require_plan(
         "cut over", params["plan"], params["plan_uuid"], "create and start it with day2ops.ahv.move_plan"
     )
@@ -248,6 +256,14 @@ def ensure(module):
     return True, result
 
 
+def poll_interval(params):
+    if params["poll_interval"] <= 0:
+        raise ApiError(
+            "cut over VMs", "poll_interval is %s" % params["poll_interval"], hint="give a positive number"
+        )
+    return params["poll_interval"]
+
+
 def _ids(statuses):
     return [target_ext_id(s) for s in statuses if target_ext_id(s)]
 
@@ -261,6 +277,7 @@ def main():
             wait_ready=dict(type="bool", default=True),
             wait=dict(type="bool", default=True),
             timeout=dict(type="int", default=3600),
+            poll_interval=dict(type="float", default=2.0),
         ),
         required_one_of=[("plan", "plan_uuid")],
         mutually_exclusive=[("plan", "plan_uuid")],

@@ -113,6 +113,10 @@ options:
     description: Seconds to wait while Move prepares the guests.
     type: int
     default: 1800
+  poll_interval:
+    description: Seconds between two asks of Move while it prepares the guests.
+    type: float
+    default: 2.0
   retain_mac:
     description: Keep each NIC's MAC address on AHV.
     type: bool
@@ -259,6 +263,11 @@ def start_checks(module, plan):
 def ensure(module):
     params, client = module.params, module.client
     name, state = params["name"], params["state"]
+    if params["poll_interval"] <= 0:
+        raise ApiError(
+            "plan VMs", "poll_interval is %s" % params["poll_interval"], hint="give a positive number"
+        )
+    client.poll_interval = params["poll_interval"]
     plan = client.find_plan(name=name)
     if plan is None or plan_state(plan["MetaData"]) == "Uninitialized":
         # Before anything is created: a plan that would start needs its guests prepared.
@@ -355,6 +364,7 @@ def main():
                 ),
             ),
             prepare_timeout=dict(type="int", default=1800),
+            poll_interval=dict(type="float", default=2.0),
             retain_mac=dict(type="bool", default=True),
             uninstall_vmware_tools=dict(type="bool", default=True),
             install_ngt=dict(type="bool", default=True),

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: vm_power
-short_description: Power an AHV VM on, off, shut it down, reboot or reset it
+short_description: Power AHV VMs on, off, shut them down, reboot or reset them
 version_added: 0.1.0
 description:
   - Drives the VM power actions of Prism Central's vmm v4 API (C($actions/power-on), C(power-off),
     C(guest-shutdown), C(shutdown), C(guest-reboot), C(reboot), C(reset)), each with the VM's fresh ETag.
+  - One VM (O(ext_id) or O(name)), or many (O(vm_ext_ids), O(vm_names)). Many VMs are not a loop of
+    wait-for-each. Each VM's action is its own task sent with its own ETag, at most O(concurrency) calls
+    at a time; their tasks are polled together, a few list calls per round; each VM is reported in
+    RV(results), and a VM that fails does not stop the others.
   - V(powered_on), V(powered_off) and V(shutdown) are idempotent on the current power state;
     V(reboot) and V(reset) always act, and need the VM to be on.
   - V(shutdown) and V(reboot) go through Nutanix Guest Tools when they are installed, enabled and
@@ -37,6 +41,7 @@ extends_documentation_fragment:
   - day2ops.ahv.prism
   - day2ops.ahv.prism.module
   - day2ops.ahv.prism.vm
+  - day2ops.ahv.prism.vm_batch
   - day2ops.ahv.prism.wait
   - day2ops.ahv.prism.change
   - ansible.builtin.action_common_attributes
@@ -60,44 +65,84 @@ EXAMPLES = r"""
   day2ops.ahv.vm_power:
     name: hr-portal-tst-app-071
     state: reboot
+
+- name: Power a tier on at once, and see which VMs did not start
+  day2ops.ahv.vm_power:
+    vm_names: [hr-portal-tst-app-071, hr-portal-tst-app-141]
+    state: powered_on
+    fail_on_error: false
+  register: tier
+
+- name: The VMs that did not start, with Prism's reason
+  ansible.builtin.debug:
+    msg: >-
+      {{ tier.results | selectattr('status', 'equalto', 'failed')
+         | items2dict(key_name='vm_name', value_name='reason') }}
 """
 
 RETURN = r"""
 ext_id:
   description: The VM's ext_id.
-  returned: always
+  returned: with O(ext_id) or O(name)
   type: str
 task_ext_id:
   description: The ext_id of the last Prism task this run started; null when nothing was needed.
-  returned: always
+  returned: with O(ext_id) or O(name)
   type: str
 task_ext_ids:
-  description: Every Prism task this run started, in order (a forced power-off adds a second).
+  description:
+    - Every Prism task this run started, in order (a forced power-off adds a second); with many VMs,
+      every VM's.
   returned: always
   type: list
   elements: str
 power_state:
   description: The VM's power state at the end (as Prism names it); the predicted one in check mode.
-  returned: always
+  returned: with O(ext_id) or O(name)
   type: str
   sample: "OFF"
 forced_off:
   description: Whether a failed or slow guest shutdown was replaced by a power-off.
-  returned: always
+  returned: with O(ext_id) or O(name)
   type: bool
 vm:
   description: The VM as Prism Central returns it (C(vmm.v4.ahv.config.Vm)), read after the change.
-  returned: always
+  returned: with O(ext_id) or O(name)
   type: dict
+results:
+  description:
+    - One entry per VM, in the order given (O(vm_ext_ids), then O(vm_names)), with C(vm_ext_id),
+      C(vm_name), C(status) (C(changed), C(unchanged) or C(failed); what would happen in check mode),
+      C(reason) (Prism's words for a failure, else null), C(task_ext_ids) (this VM's tasks),
+      C(power_state) (at the end, as Prism names it; read again after a failure, null when unreadable) and
+      C(forced_off).
+  returned: with O(vm_ext_ids) or O(vm_names)
+  type: list
+  elements: dict
+  sample:
+    - {vm_ext_id: 6c1b2c4e-..., vm_name: fin-web-01, status: changed, reason: null, task_ext_ids: [ZXJn...],
+       power_state: "ON", forced_off: false}
+counts:
+  description: How many VMs ended in each status.
+  returned: with O(vm_ext_ids) or O(vm_names)
+  type: dict
+  sample: {changed: 198, failed: 2}
 """
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
 from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import find_vm
 from ansible_collections.day2ops.ahv.plugins.module_utils._prism_module import (
-    VM_CHOICE,
     VM_SPEC,
     WAIT_SPEC,
     PrismModule,
+)
+from ansible_collections.day2ops.ahv.plugins.module_utils._vm_batch import (
+    BATCH_SPEC,
+    VMS_CHOICE,
+    VmBatch,
+    batch_failure,
+    counts,
+    vm_changes,
 )
 from ansible_collections.day2ops.ahv.plugins.module_utils._vmm import change_vm, power_vm, read_vm
 from ansible_collections.day2ops.ahv.plugins.module_utils._vms import ensure_power, ngt_ready
@@ -109,6 +154,14 @@ TARGET = {
     "shutdown": (("OFF",), "OFF"),
     "reboot": ((), "ON"),
     "reset": ((), "ON"),
+}
+# state -> the words of its step in a batch's messages ("power on VM 'web01' (...)")
+VERB = {
+    "powered_on": "power on",
+    "powered_off": "power off",
+    "shutdown": "shut down",
+    "reboot": "reboot",
+    "reset": "reset",
 }
 
 
@@ -134,7 +187,7 @@ def action_for(state, vm):
     }[state]
 
 
-def ensure(module):
+def ensure_one(module):
     params, client = module.params, module.client
     vm = find_vm(client, params["ext_id"], params["name"])
     ext_id, state, name = vm["extId"], params["state"], vm.get("name")
@@ -150,12 +203,7 @@ def ensure(module):
         result["diff"] = dict(before={"power_state": before}, after={"power_state": result["power_state"]})
     if not needed or module.check_mode:
         return needed, result
-
-    def decide(current):
-        verb = action_for(state, current)
-        return verb and power_vm(current["extId"], verb)
-
-    _entity, change, task_ext_id = change_vm(client, ext_id, label, decide)
+    _entity, change, task_ext_id = change_vm(client, ext_id, label, decide_for(state))
     result["task_ext_ids"] = [task_ext_id] if task_ext_id else []
     result["task_ext_id"] = task_ext_id
     if not (params["wait"] and task_ext_id):
@@ -181,14 +229,93 @@ def ensure(module):
     return True, result
 
 
+def decide_for(state):
+    """The power Change a VM needs to reach `state` as it is when read, or None."""
+
+    def decide(current):
+        verb = action_for(state, current)
+        return verb and power_vm(current["extId"], verb)
+
+    return decide
+
+
+def power_batch(module, vms, state):
+    """Take every VM to `state`; the ext_ids of the VMs whose failed guest shutdown was replaced by a
+    power-off (with force_off)."""
+    params, client = module.params, module.client
+    batch = VmBatch(client, [(VERB[state], decide_for(state))], params["timeout"], params["wait"])
+    if module.check_mode:
+        batch.check(vms)
+        return set()
+    batch.run(vms)
+    stuck = [vm for vm in vms if vm.status == "failed" and vm.task_failed]
+    if not (state == "shutdown" and params["force_off"] and stuck):
+        return set()
+    why = dict((vm.vm_ext_id, vm.reason) for vm in stuck)
+    for vm in stuck:
+        vm.status, vm.step = "pending", 0
+    VmBatch(client, [(VERB["powered_off"], decide_for("powered_off"))], params["timeout"]).run(stuck)
+    forced = set(vm.vm_ext_id for vm in stuck if vm.status == "changed")
+    for vm in stuck:
+        then = "powered off" if vm.vm_ext_id in forced else vm.reason
+        vm.reason = "guest shutdown did not complete (%s); %s" % (why[vm.vm_ext_id], then)
+    return forced
+
+
+def power_state(client, vm, state):
+    """What the VM's power is at the end: the target once its task succeeded, else read again."""
+    if vm.status == "changed":
+        return TARGET[state][1]
+    if vm.status == "unchanged" or not vm.vm_ext_id:
+        return (vm.vm or {}).get("powerState")
+    try:
+        return read_vm(client, vm.vm_ext_id)[0].get("powerState")
+    except ApiError:  # gone, or Prism unreachable: the power is unknown
+        return None
+
+
+def ensure_many(module):
+    params, client = module.params, module.client
+    state = params["state"]
+    vms = vm_changes(client, params["vm_ext_ids"] or [], params["vm_names"] or [])
+    forced = power_batch(module, vms, state)
+    powers = client.map(lambda vm: power_state(client, vm, state), vms)
+    results = [
+        dict(vm.result(), power_state=power, forced_off=vm.vm_ext_id in forced)
+        for vm, power in zip(vms, powers)
+    ]
+    out = dict(
+        results=results,
+        counts=counts(results),
+        task_ext_ids=[t for r in results for t in r["task_ext_ids"]],
+    )
+    if module.diff:
+        out["diff"] = dict(
+            before=dict((r["vm_name"], (vm.vm or {}).get("powerState")) for vm, r in zip(vms, results)),
+            after=dict((r["vm_name"], r["power_state"]) for r in results),
+        )
+    changed = any(r["status"] == "changed" for r in results)
+    failure = batch_failure(results)
+    if failure and params["fail_on_error"]:
+        module.ansible.fail_json(msg=failure, changed=changed, **out)
+    return changed, out
+
+
+def ensure(module):
+    if module.params["ext_id"] or module.params["name"]:
+        return ensure_one(module)
+    return ensure_many(module)
+
+
 def main():
     spec = dict(
         state=dict(type="str", required=True, choices=sorted(TARGET)),
         force_off=dict(type="bool", default=False),
     )
     spec.update(VM_SPEC)
+    spec.update(BATCH_SPEC)
     spec.update(WAIT_SPEC)
-    PrismModule(spec, supports_check_mode=True, **VM_CHOICE).run(ensure)
+    PrismModule(spec, supports_check_mode=True, **VMS_CHOICE).run(ensure)
 
 
 if __name__ == "__main__":

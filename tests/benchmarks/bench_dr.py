@@ -1,33 +1,33 @@
-"""500 VMs protected to DR (recovery point -> replicate -> verify) with realistic task durations:
-the pipeline of day2ops.ahv.recovery_point_batch against the floor and a per-VM sequential loop.
+"""DR protection (recovery point -> replicate -> verify) of 500 and of 2,000 VMs with realistic task
+durations: the pipeline of day2ops.ahv.recovery_point_batch against the floor, and the peak memory it
+needs.
 
 The floor is the longest single chain: create task + replication task (the simulator's durations).
-The loop waits for each VM's create, then its replication, then reads the replica, VM after VM;
-at 25 s a VM it would take hours for 500, so it runs on a sample and is scaled to 500.
+Each size runs in its own child process (with its own simulator), so that process's peak RSS is the
+pipeline's own. Memory is bounded when 4x the VMs costs well under 4x the growth of peak RSS: what
+grows with the VMs is their results, not the task bodies a poll reads.
 """
 
+import json
+import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
-from collection_path import importable  # noqa: E402
-from sim_process import start_sim  # noqa: E402
+from table import Figure  # noqa: E402
 
-importable()
-
-from ansible_collections.day2ops.ahv.plugins.module_utils._dataprotection import RECOVERY_POINTS  # noqa: E402
-from ansible_collections.day2ops.ahv.plugins.module_utils._dr import Pipeline, Protection  # noqa: E402
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PrismClient, task_completion  # noqa: E402
-from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points import act, read  # noqa: E402
-
-VMS = 500
-LOOP_SAMPLE = 3
+SIZES = (500, 2000)
 CREATE_SECONDS = 4.0  # a crash-consistent recovery point of one VM
 REPLICATE_SECONDS = 20.0  # shipping its changed blocks to the DR cluster
 CONCURRENCY = 8
+TARGET_RATIO = 1.3
+# Peak RSS growth at 2,000 VMs against 4x that at 500 (what linear growth would be).
+MEMORY_GROWTH_LIMIT = 0.75
 
 
 def vm_ids(sim, cluster: str, count: int) -> list[str]:
@@ -43,25 +43,22 @@ def vm_ids(sim, cluster: str, count: int) -> list[str]:
     return ids[:count]
 
 
-def protection(vm_ext_id: str) -> Protection:
-    body = {"name": f"bench-{vm_ext_id}", "vmRecoveryPoints": [{"vmExtId": vm_ext_id}]}
-    return Protection(vm_ext_id, body["name"], None, body)
+def rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def sequential(client: PrismClient, vm_ext_id: str, target: str) -> None:
-    """What a playbook looping over recovery_point then recovery_point_replicate does per VM."""
-    body = protection(vm_ext_id).body
-    task = client.submit("POST", "dataprotection", RECOVERY_POINTS, action="create", body=body)
-    rp_id = task_completion(client.wait_task(task, 600, "create"), "recoveryPointExtId")
-    _point, task = act(client, rp_id, "replicate", "replicate", {"clusterExtId": target})
-    replica = task_completion(client.wait_task(task, 600, "replicate"), "recoveryPointExtId")
-    read(client, replica)
+def measure(vms: int) -> dict:
+    """One pipeline run over `vms` VMs in this process: wall time, and peak RSS before and after."""
+    from collection_path import importable
+    from sim_process import start_sim
 
+    importable()
+    from ansible_collections.day2ops.ahv.plugins.module_utils._dr import Pipeline, Protection
+    from ansible_collections.day2ops.ahv.plugins.module_utils._prism import PrismClient
 
-def main() -> None:
-    sim = start_sim(tls=True, vm_count=VMS + 100)
+    sim = start_sim(tls=True, vm_count=300)
     try:
-        sim.control("POST", "vms/generate", {"count": VMS})
+        sim.control("POST", "vms/generate", {"count": vms * 2})
         sim.control(
             "POST",
             "tasks/timing",
@@ -78,37 +75,81 @@ def main() -> None:
             c["name"]: c["extId"]
             for c in sim.api("GET", "/api/clustermgmt/v4.0/config/clusters").json()["data"]
         }
-        ids = vm_ids(sim, clusters["prod-ahv-01"], VMS + LOOP_SAMPLE)
+        ids = vm_ids(sim, clusters["prod-ahv-01"], vms)
         client = PrismClient.from_options(dict(sim.prism_options(), concurrency=CONCURRENCY))
-
+        protections = [
+            Protection(i, f"bench-{i}", None, {"name": f"bench-{i}", "vmRecoveryPoints": [{"vmExtId": i}]})
+            for i in ids
+        ]
+        before = rss_mib()
         start = time.perf_counter()
-        done = Pipeline(client, clusters["dr-ahv-01"], timeout=900).run([protection(i) for i in ids[:VMS]])
-        pipeline_s = time.perf_counter() - start
+        done = Pipeline(client, clusters["dr-ahv-01"], timeout=900).run(protections)
+        wall = time.perf_counter() - start
         protected = sum(vm.status == "protected" for vm in done)
-
-        start = time.perf_counter()
-        for vm_ext_id in ids[VMS:]:
-            sequential(client, vm_ext_id, clusters["dr-ahv-01"])
-        loop_s = (time.perf_counter() - start) / LOOP_SAMPLE * VMS
-        calls = client.transport.stats
     finally:
         sim.stop()
-    floor_s = CREATE_SECONDS + REPLICATE_SECONDS
-    print(
-        f"\nDR protection of {VMS} VMs: create {CREATE_SECONDS:g} s + replicate {REPLICATE_SECONDS:g} s a VM"
+    return {"vms": vms, "wall_s": wall, "protected": protected, "rss_before": before, "rss_peak": rss_mib()}
+
+
+def child(vms: int) -> dict:
+    run = subprocess.run([sys.executable, __file__, str(vms)], capture_output=True, text=True, check=False)
+    if run.returncode:
+        raise RuntimeError(run.stderr[-3000:])
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def figures() -> list[Figure]:
+    floor = CREATE_SECONDS + REPLICATE_SECONDS
+    runs = {}
+    for vms in SIZES:
+        runs[vms] = child(vms)
+        print(f"DR {vms} VMs: {runs[vms]}", file=sys.stderr)
+    out = [
+        Figure(
+            section="dr",
+            figure=f"protect {vms:,} VMs ({run['protected']} verified), {CONCURRENCY} concurrent",
+            measured=run["wall_s"],
+            unit="s",
+            reference=floor,
+            reference_label="floor: longest single chain",
+            target=f"ratio <= {TARGET_RATIO:g}",
+            met=run["wall_s"] <= TARGET_RATIO * floor and run["protected"] == vms,
+        )
+        for vms, run in runs.items()
+    ]
+    small, large = (runs[s] for s in SIZES)
+    scale = SIZES[1] // SIZES[0]
+    linear = scale * max(small["rss_peak"] - small["rss_before"], 0.25)
+    growth_large = large["rss_peak"] - large["rss_before"]
+    out.append(
+        Figure(
+            section="dr",
+            figure=f"peak RSS growth of the pipeline at {SIZES[1]:,} VMs",
+            measured=growth_large,
+            unit="MiB",
+            reference=linear,
+            reference_label=f"{scale} x the growth at {SIZES[0]} VMs (linear)",
+            target=f"ratio <= {MEMORY_GROWTH_LIMIT:g} (bounded)",
+            met=growth_large <= MEMORY_GROWTH_LIMIT * linear,
+        )
     )
-    print(f"{'run':44} {'wall s':>9} {'vs floor':>9} {'vs pipeline':>12}")
-    print(f"{'floor: the longest single chain':44} {floor_s:9.1f} {1:9.2f}x {floor_s / pipeline_s:11.3f}x")
-    print(
-        f"{f'pipeline (recovery_point_batch, {CONCURRENCY} concurrent)':44} {pipeline_s:9.1f} "
-        f"{pipeline_s / floor_s:9.2f}x {1:11.3f}x"
+    out.append(
+        Figure(
+            section="dr",
+            figure=f"peak RSS of the pipeline process at {SIZES[1]:,} VMs",
+            measured=large["rss_peak"],
+            unit="MiB",
+            reference=small["rss_peak"],
+            reference_label=f"same at {SIZES[0]} VMs",
+        )
     )
-    print(
-        f"{f'per-VM loop (measured on {LOOP_SAMPLE}, scaled to {VMS})':44} {loop_s:9.1f} "
-        f"{loop_s / floor_s:9.2f}x {loop_s / pipeline_s:11.1f}x"
-    )
-    print(f"{protected} of {VMS} protected and verified; client calls {calls}")
+    return out
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1:
+        print(json.dumps(measure(int(sys.argv[1]))))
+    else:
+        from table import render
+
+        print(render(figures()))

@@ -8,9 +8,9 @@ plan's start, and Move runs the cutovers of one group concurrently, CUTOVER_SECO
 groups go one after another (app depends on db, web on app). No
 controller beats PREPARE_SECONDS + SEEDING_SECONDS + 3 x CUTOVER_SECONDS; the rest of the wall time is the
 controller's: ansible-playbook, the role's tasks, the modules' calls, and Prism's tasks for each
-VM's power-on and Categories (TASK_SECONDS each in the simulator). The wall time of each task is read
-from ansible-playbook's output as it streams (one task ends where the next one's header appears), so
-the table also names the tasks the overhead went to.
+VM's power-on and Categories (TASK_SECONDS each in the simulator; each group's VMs land in one batch
+per step). The wall time of each task is read from ansible-playbook's output as it streams (one task
+ends where the next one's header appears); the tasks the overhead went to are printed on stderr.
 
 The waves take powered-on VMs that pass Move's readiness, so every VM of a wave migrates.
 """
@@ -26,11 +26,13 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "integration"))
 
 from collection_path import ansible_env  # noqa: E402
 from playbook import sim_env  # noqa: E402
 from sim_process import start_sim  # noqa: E402
+from table import Figure  # noqa: E402
 from test_migration_wave import DEFAULTS  # noqa: E402
 
 REPO = HERE.parents[1]
@@ -45,7 +47,8 @@ POLL_SECONDS = 1
 # Dependency groups in order, as shares of the wave: db 40, app 100, web 60 of 200.
 GROUPS = (("db", 0.2, "Database"), ("app", 0.5, "App"), ("web", 0.3, "Web"))
 WAVES = {"bench-20": 20, "bench-200": 200}
-TOP_TASKS = 6
+TOP_TASKS = 8
+TARGET_PER_VM = 0.5  # s of controller time per VM, beyond Move's own durations
 # Every port group of the estate onto one AHV subnet, so only missing VMware Tools and NVMe disks fail
 # Move's readiness.
 PORT_GROUPS = ("VM Network", "dvpg-app-101", "dvpg-db-102", "dvpg-dmz-199")
@@ -122,7 +125,8 @@ def run_wave(sim, work: Path, waves: Path, name: str) -> dict:
         for line in proc.stdout:
             output.append(line)
             if line.startswith("TASK ["):
-                marks.append((time.perf_counter(), task_name(line)))
+                # Tasks named after the wave ("Plan and start bench-20-1") compare across waves.
+                marks.append((time.perf_counter(), task_name(line).replace(name, "<wave>")))
             elif line.startswith("PLAY RECAP"):
                 marks.append((time.perf_counter(), "(recap)"))
     wall = time.perf_counter() - start
@@ -135,7 +139,8 @@ def run_wave(sim, work: Path, waves: Path, name: str) -> dict:
     return {"wall": wall, "tasks": tasks, "report": report}
 
 
-def main() -> None:
+def measure() -> dict[str, dict]:
+    """Both waves, the small one first, in one simulator with Move's timing fixed."""
     sim = start_sim(tls=True, task_seconds=TASK_SECONDS)
     try:
         sim.control(
@@ -157,6 +162,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-migration-") as tmp:
             path = wave_file(Path(tmp) / "waves.yml", waves)
             for name in WAVES:  # the small wave first, so the large one does not pay for a cold start
+                print(f"migration wave {name}...", file=sys.stderr)
                 results[name] = run_wave(sim, Path(tmp) / name, path, name)
     finally:
         sim.stop()
@@ -164,35 +170,74 @@ def main() -> None:
         migrated = len(results[name]["report"]["migrated"])
         if migrated != count:
             raise RuntimeError(f"wave {name}: {migrated} of {count} VMs migrated")
+    return results
 
-    floor = PREPARE_SECONDS + SEEDING_SECONDS + len(GROUPS) * CUTOVER_SECONDS
+
+def print_breakdown(results: dict[str, dict]) -> None:
+    """Where the large wave's wall time went, task by task, against the small wave (on stderr)."""
     small, large = WAVES
-    per_vm = {name: (results[name]["wall"] - floor) / count for name, count in WAVES.items()}
-    print(
-        f"\nMigration wave (playbooks/migration_wave.yml), {len(GROUPS)} dependency groups in order; "
-        f"Move seeds {SEEDING_SECONDS:g} s, cuts a group over in {CUTOVER_SECONDS:g} s; "
-        f"Prism tasks {TASK_SECONDS:g} s"
-    )
-    print(
-        f"Move's own durations, the floor: {PREPARE_SECONDS:g} + {SEEDING_SECONDS:g} + {len(GROUPS)} x "
-        f"{CUTOVER_SECONDS:g} = "
-        f"{floor:g} s; overhead = wall - floor (one run, both waves)"
-    )
-    header = f"{'wave':28} {'VMs':>5} {'wall s':>8} {'/floor':>7} {'overhead s':>11} {'s/VM':>6}"
-    print(f"{header} {'vs ' + small:>10}")
-    for name, count in WAVES.items():
-        wall = results[name]["wall"]
-        print(
-            f"{f'{name}, all migrated':28} {count:5d} {wall:8.1f} {wall / floor:7.2f} {wall - floor:11.1f} "
-            f"{per_vm[name]:6.2f} {per_vm[name] / per_vm[small]:9.2f}x"
-        )
     big, little = results[large]["tasks"], results[small]["tasks"]
-    print(f"where {large}'s wall went: task, runs, s in all, s/VM, s/VM in {small}, ratio")
+    print(f"where {large}'s wall went: task, runs, s in all, s/VM, s/VM in {small}", file=sys.stderr)
     for task in sorted(big, key=lambda t: sum(big[t]), reverse=True)[:TOP_TASKS]:
         mine = sum(big[task]) / WAVES[large]
         then = sum(little.get(task, ())) / WAVES[small]
-        ratio = f"{mine / then:6.2f}x" if then else ""
-        print(f"  {task[:56]:56} {len(big[task]):4d} {sum(big[task]):7.1f} {mine:6.2f} {then:6.2f} {ratio}")
+        print(
+            f"  {task[:56]:56} {len(big[task]):4d} {sum(big[task]):7.1f} {mine:6.3f} {then:6.3f}",
+            file=sys.stderr,
+        )
+
+
+def figures() -> list[Figure]:
+    results = measure()
+    print_breakdown(results)
+    floor = PREPARE_SECONDS + SEEDING_SECONDS + len(GROUPS) * CUTOVER_SECONDS
+    small, large = WAVES
+    per_vm = {name: (results[name]["wall"] - floor) / count for name, count in WAVES.items()}
+    walls = [
+        Figure(
+            section="waves",
+            figure=f"{count}-VM wave, wall time",
+            measured=results[name]["wall"],
+            unit="s",
+            reference=floor,
+            reference_label="Move's own durations (floor)",
+        )
+        for name, count in WAVES.items()
+    ]
+    return [
+        Figure(
+            section="waves",
+            figure=f"{WAVES[large]}-VM wave, controller overhead per VM",
+            measured=per_vm[large],
+            unit="s/VM",
+            target=f"<= {TARGET_PER_VM:g} s/VM",
+            met=per_vm[large] <= TARGET_PER_VM,
+        ),
+        Figure(
+            section="waves",
+            figure=f"{WAVES[small]}-VM wave, controller overhead per VM",
+            measured=per_vm[small],
+            unit="s/VM",
+        ),
+        Figure(
+            section="waves",
+            figure=f"overhead per VM, {WAVES[large]}-VM wave vs {WAVES[small]}-VM wave",
+            measured=per_vm[large],
+            unit="s/VM",
+            reference=per_vm[small],
+            reference_label=f"{WAVES[small]}-VM wave, same run",
+            target="ratio <= 1.0",
+            met=per_vm[large] <= per_vm[small],
+        ),
+        *walls,
+    ]
+
+
+def main() -> None:
+    """The figures as a table of their own (run.py prints every bench's figures in one table)."""
+    from table import render
+
+    print(render(figures()))
 
 
 if __name__ == "__main__":

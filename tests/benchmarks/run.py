@@ -1,75 +1,58 @@
-"""Benchmarks, printed as a table. Run with `make bench`; never part of the pass/fail suite.
+"""Benchmarks, printed as one table. Run with `make bench`; never part of the pass/fail suite.
 
-Simulator scale: how long one filtered list page takes with the 300-VM demo estate and with
-50,000 VMs loaded, measured in the same run on the simulator process over HTTPS; then VM listing
-at 20,000 VMs (bench_inventory), DR protection of 500 VMs (bench_dr), and a 200-VM migration wave
-through Move against a 20-VM one (bench_migration).
+Each section measures its figures and their floors or peers in the same run (see table.Figure): the
+app under 50 clients (bench_app), the simulator's list page at 50,000 VMs against 300 (bench_sim),
+VM listing, the inventory plugin and chargeback at 20,000 VMs (bench_inventory), DR protection of 500
+and 2,000 VMs (bench_dr), a 200-VM migration wave against a 20-VM one (bench_migration), and the
+stage times of the last `make test` on this machine (build/test-stages.json).
+
+    make bench                      every section
+    make bench BENCH=app,sim        some of them
 """
 
-import statistics
+import argparse
 import sys
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
-import bench_dr
-import bench_inventory
-import bench_migration
-from sim_process import start_sim
+import bench_app  # noqa: E402
+import bench_dr  # noqa: E402
+import bench_inventory  # noqa: E402
+import bench_migration  # noqa: E402
+import bench_sim  # noqa: E402
+import suite_times  # noqa: E402
+from table import render  # noqa: E402
 
-VMS = "/api/vmm/v4.3/ahv/config/vms"
-QUERIES = {
-    "first page, no filter": {"$limit": 50},
-    "name startswith + powerState": {
-        "$filter": "startswith(name,'fin-') and powerState eq Vmm.Ahv.Config.PowerState'ON'",
-        "$limit": 100,
-    },
-    "cluster + memory, $select, $orderby": {
-        "$filter": "memorySizeBytes ge 17179869184 and numSockets in (4, 8)",
-        "$select": "name,memorySizeBytes,powerState",
-        "$orderby": "name desc",
-        "$limit": 100,
-    },
-    "last page of a filtered list": {
-        "$filter": "powerState eq Vmm.Ahv.Config.PowerState'ON'",
-        "$page": 80,
-        "$limit": 100,
-    },
+SECTIONS = {
+    "app": bench_app,
+    "sim": bench_sim,
+    "inventory": bench_inventory,
+    "dr": bench_dr,
+    "migration": bench_migration,
+    "tests": suite_times,
 }
-ROUNDS = 15
 
 
-def median_ms(sim, params: dict) -> float:
-    sim.api("GET", VMS, params=params).raise_for_status()  # warm
-    samples = []
-    for _ in range(ROUNDS):
-        start = time.perf_counter()
-        sim.api("GET", VMS, params=params).raise_for_status()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
-
-
-def main() -> None:
-    sim = start_sim(tls=True)
-    try:
-        small = {name: median_ms(sim, q) for name, q in QUERIES.items()}
-        start = time.perf_counter()
-        total = sim.control("POST", "vms/generate", {"count": 50000 - 300})["vms"]
-        generated_s = time.perf_counter() - start
-        large = {name: median_ms(sim, q) for name, q in QUERIES.items()}
-    finally:
-        sim.stop()
-    print(f"\nSimulator list page, median of {ROUNDS} (HTTPS, one process, this machine)")
-    print(f"{'query':40} {'300 VMs ms':>11} {f'{total} VMs ms':>14} {'ratio':>7}")
-    for name in QUERIES:
-        print(f"{name:40} {small[name]:11.1f} {large[name]:14.1f} {large[name] / small[name]:7.1f}x")
-    print(f"\nloading {total - 300} generated VMs took {generated_s:.1f} s")
-    bench_inventory.main()
-    bench_dr.main()
-    bench_migration.main()
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="", help=f"comma-separated sections of {', '.join(SECTIONS)}")
+    chosen = [s for s in parser.parse_args().only.split(",") if s] or list(SECTIONS)
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(unknown)}: choose from {', '.join(SECTIONS)}")
+    figures = []
+    for name in chosen:
+        print(f"bench: {name} ...", file=sys.stderr, flush=True)
+        figures += SECTIONS[name].figures()
+    print()
+    print(render(figures))
+    missed = [f for f in figures if f.met is False]
+    print(f"\n{len(figures)} figures, {len(missed)} missing their target")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -214,6 +214,24 @@ def test_cutover_logs_in_again_when_the_token_expires_mid_poll(sim, tmp_path):
     assert len(run.results[1]["target_vm_ext_ids"]) == 1
 
 
+def test_cutover_polls_move_as_often_as_told_and_refuses_a_poll_interval_that_is_not_positive(sim, tmp_path):
+    cutover = {"plan": "wave-p", "timeout": 60}
+    run = run_tasks(
+        sim,
+        tmp_path,
+        [
+            plan_task("wave-p", CLEAN[:1], "started", poll_interval=0.25),
+            {"day2ops.ahv.move_cutover": {**cutover, "poll_interval": 0}},
+            {"day2ops.ahv.move_cutover": {**cutover, "poll_interval": 0.25}},
+        ],
+        ignore_errors=True,
+    )
+    started, refused, cut = run.results
+    assert not started.get("failed"), run.output
+    assert refused["failed"] and "poll_interval is 0" in refused["msg"] and "Traceback" not in run.output
+    assert not cut.get("failed") and len(cut["target_vm_ext_ids"]) == 1, run.output
+
+
 def test_a_failed_cutover_fails_with_moves_reason_and_the_source_runs_again(sim, tmp_path):
     sim.control("POST", "move/fail-next-cutover", {"message": "Final sync failed: datastore unreachable"})
     run = run_tasks(

@@ -315,3 +315,33 @@ def test_guests_are_prepared_with_the_wave_and_group_accounts_and_an_unprepared_
     assert f"Guest preparation of VM {unnamed} is not done: Guest login failed" in not_ready["reason"]
     assert password not in run.output and PASSWORD not in run.output
     assert list(traps.iterdir()) == []
+
+
+def test_a_vm_that_fails_on_ahv_in_a_batch_goes_back_alone_and_its_group_lands(sim, sshd, tmp_path):
+    group = ["fin-fileshare-tst-003", "eng-build-tst-005", "eng-tickets-stg-007"]
+    waves = wave_file(
+        tmp_path,
+        "wave-f",
+        [{"name": "all", "vms": group, "categories": {"AppTier": "App"}}],
+        failure_policy="continue",
+    )
+    # The group's VMs are tagged in one batch; Prism fails one VM's association task.
+    sim.control(
+        "POST", "tasks/fail-next", {"operation": "AssociateCategories", "message": "Category is locked"}
+    )
+    run, lines, report = run_wave(
+        sim, sshd, tmp_path, "run1", waves, "wave-f", migration_wave_reconfigure_tasks=""
+    )
+    assert run.rc != 0, run.output
+    (back,) = [line for line in lines if line["event"] == "rolled_back"]
+    assert back["reason"].startswith("Categories failed on AHV:") and "Category is locked" in back["reason"]
+    assert report["rolled_back"] == [back["vm_name"]]
+    assert sorted(report["migrated"]) == sorted(set(group) - {back["vm_name"]})
+    # Its AHV copy is off and its source runs again; the others run on AHV with their Categories.
+    assert ahv_vm(sim, back["ahv_ext_id"])["powerState"] == "OFF"
+    assert vcenter_vm(sim, back["vm_name"])["power_state"] == "POWERED_ON"
+    for line in lines:
+        if line["event"] == "migrated":
+            vm = ahv_vm(sim, line["ahv_ext_id"])
+            assert vm["powerState"] == "ON" and {"AppTier:App", "Environment:Test"} <= category_pairs(sim, vm)
+            assert vcenter_vm(sim, line["vm_name"])["power_state"] == "POWERED_OFF"

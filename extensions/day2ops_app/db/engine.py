@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event
@@ -16,17 +17,21 @@ if TYPE_CHECKING:
 
 # An execution option marking the connections of read-only sessions.
 READ_ONLY = "day2ops_read_only"
+# As many connections kept open as threads may ask at once (anyio's 40 workers): past the pool's size each
+# checkout would open a connection and close it after one request, and opening one costs more than most
+# requests (SQLite's pragmas; a PostgreSQL backend process). Connections are opened only when needed.
+POOL = {"pool_size": 40, "max_overflow": 10}
 
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         private_sqlite(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **POOL)
         _sqlite_writer_locking(engine)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **POOL)
 
 
 def _sqlite_writer_locking(engine: Engine) -> None:
@@ -64,10 +69,15 @@ class Database:
         self._reads = sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False, info=info
         )
+        # This process's SQLite writers queue here and each starts the moment the last one ends: waiting
+        # in BEGIN IMMEDIATE instead, a writer sleeps in SQLite's busy handler for up to 100 ms at a time
+        # while the lock lies free, and 20 run submissions at once took a second. Reentrant, so a write
+        # nested in another in one thread waits in SQLite as before. Other processes still queue there.
+        self._writer = threading.RLock() if url.startswith("sqlite") else nullcontext()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
+        with self._writer, self._sessions() as session, session.begin():
             yield session
 
     @contextmanager

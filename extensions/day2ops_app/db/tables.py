@@ -188,7 +188,11 @@ class Event(Base):
     task: Mapped[str | None] = mapped_column(Text, nullable=True)
     stdout: Mapped[str] = mapped_column(Text, default="")
     created: Mapped[str] = mapped_column(String(40))
-    __table_args__ = (UniqueConstraint("execution_id", "uuid", name="uq_event_execution_uuid"),)
+    __table_args__ = (
+        UniqueConstraint("execution_id", "uuid", name="uq_event_execution_uuid"),
+        # A run's events after a counter, in order: what the run page and its stream poll.
+        Index("ix_events_execution_id_counter", "execution_id", "counter"),
+    )
 
 
 class Evidence(Base):

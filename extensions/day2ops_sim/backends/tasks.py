@@ -271,6 +271,7 @@ class TaskBackend:
     def get(self, ext_id: str) -> Task | None:
         return self.tasks.get(ext_id)
 
-    def wire_all(self) -> list[dict]:
+    def wire_all(self, which: Callable[[Task], bool] | None = None) -> list[dict]:
+        """The wire form of every task (or of those `which` picks), in creation order."""
         now = self.clock.now()
-        return [t.wire(now) for t in self.tasks.values()]
+        return [t.wire(now) for t in self.tasks.values() if which is None or which(t)]

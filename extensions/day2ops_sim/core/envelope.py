@@ -54,6 +54,11 @@ def body(response_type: str, version: str, data, meta: dict) -> dict:
     return out
 
 
+class Fragment(str):
+    """An object already in its segment's shape and as JSON text: shaping passes it by, and the
+    dispatcher writes it into the body as it is."""
+
+
 def stamp(obj: dict, object_type: str, version: str) -> dict:
     """Mark an object with its type and version, as Prism does on every object it returns."""
     obj["$objectType"] = object_type

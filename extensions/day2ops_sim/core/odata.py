@@ -18,6 +18,7 @@ import operator
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 Predicate = Callable[[dict], bool]
 # Compiled nodes see the root entity and the values bound to the enclosing lambda variables.
@@ -32,6 +33,29 @@ _FLIPPED = {"eq": "eq", "ne": "ne", "gt": "lt", "ge": "le", "lt": "gt", "le": "g
 _ORDERINGS = {"gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le}
 # Nesting is bounded so that neither the parser nor the closures it builds can exhaust the stack.
 MAX_DEPTH = 64
+
+
+class Term(NamedTuple):
+    """A condition an index can answer: a root property, as stored, against text, number or boolean
+    literals; `values` holds (literal kind, value) pairs, several only for `in`."""
+
+    path: str
+    op: str  # eq, in, gt, ge, lt, le or startswith
+    values: tuple[tuple[str, object], ...]
+
+
+_INDEXABLE_KINDS = ("str", "num", "bool")
+
+
+def _hinted(node: _Node, terms: tuple[Term, ...], exact: bool) -> _Node:
+    """Mark a node with the index terms it implies; `exact` when they match exactly what it does."""
+    node.terms = terms
+    node.exact = exact
+    return node
+
+
+def _hints(node: _Node) -> tuple[tuple[Term, ...], bool]:
+    return getattr(node, "terms", ()), getattr(node, "exact", False)
 
 
 class ODataError(ValueError):
@@ -183,7 +207,9 @@ def _word_token(m: re.Match) -> tuple[str, object, int]:
 # --- $filter: closures -------------------------------------------------------------------------------
 
 
-def _walker(parts: tuple[str, ...]) -> Callable[[object], object]:
+def walker(parts: tuple[str, ...]) -> Callable[[object], object]:
+    """The value at a path of dict keys, or None where the path leaves the dicts."""
+
     def walk(obj: object) -> object:
         for part in parts:
             if not isinstance(obj, dict):
@@ -207,14 +233,14 @@ def _root_getter(parts: tuple[str, ...]) -> _Getter:
             return inner.get(second) if isinstance(inner, dict) else None
 
         return get_two
-    walk = _walker(parts)
+    walk = walker(parts)
     return lambda e, v: walk(e)
 
 
 def _variable_getter(index: int, rest: tuple[str, ...]) -> _Getter:
     if not rest:
         return lambda e, v: v[index]
-    walk = _walker(rest)
+    walk = walker(rest)
     return lambda e, v: walk(v[index])
 
 
@@ -393,9 +419,12 @@ def _negation(inner: _Node) -> _Node:
 def _all_of(nodes: list[_Node]) -> _Node:
     if len(nodes) == 1:
         return nodes[0]
+    hints = [_hints(node) for node in nodes]
+    terms = tuple(term for node_terms, _exact in hints for term in node_terms)
+    exact = all(node_exact for _terms, node_exact in hints)
     if len(nodes) == 2:
         first, second = nodes
-        return lambda e, v: first(e, v) and second(e, v)
+        return _hinted(lambda e, v: first(e, v) and second(e, v), terms, exact)
     # A flat loop, not a left-deep tree: a long `a and b and c ...` must not deepen the call stack.
     chain = tuple(nodes)
 
@@ -405,7 +434,7 @@ def _all_of(nodes: list[_Node]) -> _Node:
                 return False
         return True
 
-    return conjunction
+    return _hinted(conjunction, terms, exact)
 
 
 def _any_of(nodes: list[_Node]) -> _Node:
@@ -413,7 +442,7 @@ def _any_of(nodes: list[_Node]) -> _Node:
         return nodes[0]
     if len(nodes) == 2:
         first, second = nodes
-        return lambda e, v: first(e, v) or second(e, v)
+        return _hinted(lambda e, v: first(e, v) or second(e, v), *_alternatives(nodes))
     chain = tuple(nodes)
 
     def disjunction(e: dict, v: tuple) -> bool:
@@ -422,7 +451,20 @@ def _any_of(nodes: list[_Node]) -> _Node:
                 return True
         return False
 
-    return disjunction
+    return _hinted(disjunction, *_alternatives(nodes))
+
+
+def _alternatives(nodes: list[_Node]) -> tuple[tuple[Term, ...], bool]:
+    """`p eq a or p eq b or p in (c)` is `p in (a, b, c)`: how task polls name the tasks they want."""
+    terms = []
+    for node in nodes:
+        node_terms, exact = _hints(node)
+        if not exact or len(node_terms) != 1 or node_terms[0].op not in ("eq", "in"):
+            return (), False
+        terms.append(node_terms[0])
+    if len({term.path for term in terms}) != 1:
+        return (), False
+    return (Term(terms[0].path, "in", tuple(value for term in terms for value in term.values)),), True
 
 
 # --- $filter: grammar --------------------------------------------------------------------------------
@@ -546,6 +588,15 @@ class _FilterParser:
                 rest = tuple(parts[1:])
                 return _variable_getter(index, rest), "/".join((scope.collection, *rest)), scope.chain
         return _root_getter(tuple(parts)), written, ()
+
+    def hint(self, node: _Node, subject: _Operand, op: str, lits: list[_Lit]) -> _Node:
+        """The node, marked with its index term when an index can answer it exactly: a root property
+        as stored (not inside a lambda, not through tolower/toupper) against text, numbers or booleans."""
+        if op == "ne" or self.scopes or subject.written != subject.path:
+            return node
+        if any(lit.kind not in _INDEXABLE_KINDS for lit in lits):
+            return node
+        return _hinted(node, (Term(subject.path, op, tuple((lit.kind, lit.value) for lit in lits)),), True)
 
     # Grammar: or > and > not > primary, with comparisons inside primary.
 
@@ -698,12 +749,14 @@ class _FilterParser:
                     f"('{left.written}' and '{right.written}') is not supported.",
                 )
             self.check_enum(right.tok, left.path, right.lit)
-            return _comparison(left.get, op, right.lit)
+            return self.hint(_comparison(left.get, op, right.lit), left, op, [right.lit])
         if left.lit is None and (
             tok.kind == "end" or self.at_punct(")") or self.at_word("and") or self.at_word("or")
         ):
             # A bare property is a boolean condition in OData: `isAgentVm`, `not isAgentVm`.
-            return _comparison(left.get, "eq", _Lit("bool", True))
+            return self.hint(
+                _comparison(left.get, "eq", _Lit("bool", True)), left, "eq", [_Lit("bool", True)]
+            )
         raise self.fail(
             tok,
             f"expected a comparison operator ({', '.join(COMPARISONS)}) or 'in' after '{left.written}', "
@@ -731,7 +784,7 @@ class _FilterParser:
                 self.advance()
                 break
             raise self.fail(tok, f"expected ',' or ')' in the 'in' list, found {self.describe(tok)}.")
-        return _membership(left.get, lits)
+        return self.hint(_membership(left.get, lits), left, "in", lits)
 
     def parse_text_function(self) -> _Node:
         name_tok = self.advance()
@@ -750,7 +803,8 @@ class _FilterParser:
             )
         self.check_enum(needle.tok, subject.path, needle.lit)
         self.expect(")", f"to close {name}(")
-        return _text_function(name, subject.get, needle.lit.value)
+        node = _text_function(name, subject.get, needle.lit.value)
+        return self.hint(node, subject, name, [needle.lit]) if name == "startswith" else node
 
     def parse_lambda(self) -> _Node:
         tok = self.advance()
@@ -808,7 +862,8 @@ def compile_filter(
             # Entities are arbitrary JSON; an unexpected shape is a non-match, not a failed request.
             return False
 
-    return predicate
+    # An indexed collection narrows the entities to test by these (see core/index.py).
+    return _hinted(predicate, *_hints(node))
 
 
 # --- $orderby, $select, projection, paging -----------------------------------------------------------
@@ -879,7 +934,7 @@ def compile_orderby(text: str, sortable: frozenset[str] | None = None) -> Callab
                     f"'{path}' is not a sortable property; sortable properties: "
                     f"{', '.join(sorted(sortable)) or '(none)'}.",
                 )
-            keys.append((_walker(tuple(path.split("/"))), descending))
+            keys.append((walker(tuple(path.split("/"))), descending))
 
     def order(items: list[dict]) -> list[dict]:
         out = list(items)

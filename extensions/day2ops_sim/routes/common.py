@@ -1,13 +1,16 @@
 """What every handler uses: the parsed call, the reply, the registry, and the envelope helpers."""
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from .. import conformance
 from ..conformance import OperationSpec
 from ..core import envelope, odata
 from ..core.errors import bad_request
+from ..core.store import Collection
 from ..state import SimState
 
 
@@ -159,18 +162,24 @@ def list_reply(
     except odata.ODataError as err:
         raise bad_request(call.namespace, err.message, err.option, "query") from err
     fields = select_fields(call, listing.selectable)
-    matched = [i for i in items if predicate(i)] if predicate else list(items)
-    if order:
-        matched = order(matched)
-    total = len(matched)
-    window = matched[page * limit : (page + 1) * limit]
+    if isinstance(items, Collection):
+        key = (call.query.get("$filter") or None, order_text or "")
+        total, window = items.select(predicate, order, key, page * limit, (page + 1) * limit)
+    else:
+        matched = [i for i in items if predicate(i)] if predicate else list(items)
+        if order:
+            matched = order(matched)
+        total = len(matched)
+        window = matched[page * limit : (page + 1) * limit]
     object_type = projection_type if fields and projection_type else item_type
-    data = []
-    for item in window:
+
+    def wire(item: dict) -> dict:
         out = shape(item) if shape else item
         if fields:
             out = odata.project(out, fields)
-        data.append(typed(call, out, object_type, collection_path))
+        return typed(call, out, object_type, collection_path)
+
+    data = _rendered(call, items, window, wire, (object_type, tuple(fields or ()), collection_path, shape))
     query = {k: v for k, v in call.query.items() if k not in ("$page", "$limit")}
     links = envelope.paging_links(call.base_url + call.path, query, page, limit, total)
     body = envelope.body(
@@ -180,3 +189,18 @@ def list_reply(
         envelope.metadata(call.url, paginated=True, total=total, extra_links=links),
     )
     return Reply(200, body)
+
+
+def _rendered(call: Call, items, window: list[dict], wire: Callable[[dict], dict], view: tuple) -> list:
+    """The page's items in wire form; from a Collection, as JSON already in the segment's shape, each
+    rendered once until the entity changes, so a page costs what it shows, not what it shapes."""
+    segment = conformance.spec(call.namespace, call.version) if call.spec else None
+    kind = segment.item_kind(call.spec.response_type) if segment else None
+    if not isinstance(items, Collection) or kind is None:
+        return [wire(item) for item in window]
+
+    def render(item: dict) -> envelope.Fragment:
+        return envelope.Fragment(json.dumps(segment.shape(wire(item), kind), separators=(",", ":")))
+
+    full_view = (call.namespace, call.version, call.base_url, *view)
+    return [items.rendered(item, full_view, render) for item in window]
