@@ -9,7 +9,6 @@ grows with the VMs is their results, not the task bodies a poll reads.
 """
 
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
+from peak_memory import self_peak_kib  # noqa: E402
 from table import Figure  # noqa: E402
 
 SIZES = (500, 2000)
@@ -44,7 +44,7 @@ def vm_ids(sim, cluster: str, count: int) -> list[str]:
 
 
 def rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return self_peak_kib() / 1024
 
 
 def measure(vms: int) -> dict:
