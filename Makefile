@@ -13,8 +13,9 @@ GUEST_HTTP_PORT ?= 8880
 SIM_VMS ?= 300
 PYTEST_ARGS ?=
 # Test processes per pytest stage (pytest-xdist; a module stays on one worker, each worker starts its own
-# simulator). The suites mostly wait, on simulated Prism tasks and ansible-playbook, so twice the cores.
-WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
+# simulator). The suites mostly wait, on simulated Prism tasks and ansible-playbook, so twice the cores,
+# at most 8 (each worker starts its own simulator, PostgreSQL server and browser).
+WORKERS ?= $(shell n=$$(( $$(nproc) * 2 )); echo $$(( n > 8 ? 8 : n )))
 XDIST := -n $(WORKERS) --dist loadfile
 BENCH ?=
 
