@@ -16,7 +16,7 @@ import time
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._dataprotection import create_recovery_point
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism import TASK_DONE, task_completion, task_error
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism import task_completion, task_error
 from ansible_collections.day2ops.ahv.plugins.module_utils._recovery_points import (
     act,
     copies_on,
@@ -170,15 +170,7 @@ class Pipeline(object):
 
     def _advance(self, vms):
         """Read the tasks of `vms` and move on each VM whose task ended; how many ended."""
-        try:
-            polled = self.client.tasks([vm.task for vm in vms], "poll recovery point tasks")
-        except ApiError as err:
-            # The transport has retried already; a throttled or failed read is tried again later,
-            # until the deadline, rather than abandoning every VM in flight.
-            if err.status is not None and err.status < 429:
-                raise
-            polled = []
-        ended = dict((t["extId"], t) for t in polled if t.get("status") in TASK_DONE)
+        ended = self.client.ended_tasks([vm.task for vm in vms], "poll recovery point tasks")
         advanced = {"create": [], "replicate": []}
         for vm in vms:
             task = ended.get(vm.task)

@@ -272,6 +272,18 @@ class PrismClient:
         """The current state of many tasks at once, in a few list calls; unknown tasks are absent."""
         return tasks_by_ext_id(self, ext_ids, action)
 
+    def ended_tasks(self, ext_ids, action):
+        """{ext_id: task} of those of `ext_ids` that ended. A round Prism throttled or failed with a server
+        error (the transport has retried already) ends none, so a pipeline polls again until its own
+        deadline rather than abandoning every VM in flight."""
+        try:
+            polled = self.tasks(ext_ids, action)
+        except ApiError as err:
+            if err.status is not None and err.status < 429:
+                raise
+            return {}
+        return dict((t["extId"], t) for t in polled if t.get("status") in TASK_DONE)
+
     def wait_tasks(self, ext_ids, timeout, action):
         """Poll many tasks together, a few list calls per round; returns {ext_id: task}, failed ones too."""
         return self._poll(list(dict.fromkeys(ext_ids)), timeout, action, lambda ids: self.tasks(ids, action))

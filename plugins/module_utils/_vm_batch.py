@@ -16,7 +16,7 @@ import time
 
 from ansible_collections.day2ops.ahv.plugins.module_utils._http import ApiError
 from ansible_collections.day2ops.ahv.plugins.module_utils._lookup import pick_one, vms_named
-from ansible_collections.day2ops.ahv.plugins.module_utils._prism import TASK_DONE, task_error
+from ansible_collections.day2ops.ahv.plugins.module_utils._prism import task_error
 from ansible_collections.day2ops.ahv.plugins.module_utils._vmm import change_vm, read_vm
 
 POLL_MAX_SECONDS = 1.0
@@ -140,9 +140,9 @@ class VmBatch:
                         task_failed=True,
                     )
                 return vms
-            ended = self._ended(list(waiting))
+            ended = self.client.ended_tasks(list(waiting), "poll the VMs' tasks")
             advanced = []
-            for task in ended:
+            for task in ended.values():
                 vm = waiting[task["extId"]]
                 vm.task = None
                 if task.get("status") != "SUCCEEDED":
@@ -161,16 +161,23 @@ class VmBatch:
             time.sleep(delay)
             delay = min(delay * 1.5, POLL_MAX_SECONDS)
 
-    def _ended(self, task_ext_ids):
-        try:
-            polled = self.client.tasks(task_ext_ids, "poll the VMs' tasks")
-        except ApiError as err:
-            # The transport has retried already; a throttled or failed round is tried again next
-            # round, until the deadline, rather than abandoning every VM in flight.
-            if err.status is not None and err.status < 429:
-                raise
-            return []
-        return [t for t in polled if t.get("status") in TASK_DONE]
+
+def batch_outcome(module, results, before, after):
+    """A batch module's (changed, result): each VM's entry, the counts per status, every task id, the
+    diff (`before`/`after`: VM name -> state) when asked; failed after every VM finished when any VM
+    failed and fail_on_error is set."""
+    out = dict(
+        results=results,
+        counts=counts(results),
+        task_ext_ids=[t for r in results for t in r["task_ext_ids"]],
+    )
+    if module.diff:
+        out["diff"] = dict(before=before, after=after)
+    changed = any(r["status"] == "changed" for r in results)
+    failure = batch_failure(results)
+    if failure and module.params["fail_on_error"]:
+        module.ansible.fail_json(msg=failure, changed=changed, **out)
+    return changed, out
 
 
 def counts(results):

@@ -143,8 +143,7 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._vm_batch import (
     BATCH_SPEC,
     VMS_CHOICE,
     VmBatch,
-    batch_failure,
-    counts,
+    batch_outcome,
     vm_changes,
 )
 from ansible_collections.day2ops.ahv.plugins.module_utils._vmm import (
@@ -280,21 +279,12 @@ def ensure_many(module):
     else:
         batch.run(vms)
     results = [tagging.result(vm) for vm in vms]
-    out = dict(
-        results=results,
-        counts=counts(results),
-        task_ext_ids=[t for r in results for t in r["task_ext_ids"]],
+    return batch_outcome(
+        module,
+        results,
+        before=dict((r["vm_name"], tagging.first_map(r["vm_ext_id"])) for r in results),
+        after=dict((r["vm_name"], r["categories"]) for r in results),
     )
-    if module.diff:
-        out["diff"] = dict(
-            before=dict((r["vm_name"], tagging.first_map(r["vm_ext_id"])) for r in results),
-            after=dict((r["vm_name"], r["categories"]) for r in results),
-        )
-    changed = any(r["status"] == "changed" for r in results)
-    failure = batch_failure(results)
-    if failure and params["fail_on_error"]:
-        module.ansible.fail_json(msg=failure, changed=changed, **out)
-    return changed, out
 
 
 def ensure(module):

@@ -140,8 +140,7 @@ from ansible_collections.day2ops.ahv.plugins.module_utils._vm_batch import (
     BATCH_SPEC,
     VMS_CHOICE,
     VmBatch,
-    batch_failure,
-    counts,
+    batch_outcome,
     vm_changes,
 )
 from ansible_collections.day2ops.ahv.plugins.module_utils._vmm import change_vm, power_vm, read_vm
@@ -284,21 +283,12 @@ def ensure_many(module):
         dict(vm.result(), power_state=power, forced_off=vm.vm_ext_id in forced)
         for vm, power in zip(vms, powers)
     ]
-    out = dict(
-        results=results,
-        counts=counts(results),
-        task_ext_ids=[t for r in results for t in r["task_ext_ids"]],
+    return batch_outcome(
+        module,
+        results,
+        before=dict((r["vm_name"], (vm.vm or {}).get("powerState")) for vm, r in zip(vms, results)),
+        after=dict((r["vm_name"], r["power_state"]) for r in results),
     )
-    if module.diff:
-        out["diff"] = dict(
-            before=dict((r["vm_name"], (vm.vm or {}).get("powerState")) for vm, r in zip(vms, results)),
-            after=dict((r["vm_name"], r["power_state"]) for r in results),
-        )
-    changed = any(r["status"] == "changed" for r in results)
-    failure = batch_failure(results)
-    if failure and params["fail_on_error"]:
-        module.ansible.fail_json(msg=failure, changed=changed, **out)
-    return changed, out
 
 
 def ensure(module):

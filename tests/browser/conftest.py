@@ -41,11 +41,11 @@ def browser():
 
 @pytest.fixture
 def new_page(browser):
-    """new_page(app, user) -> a Page logged in through the login form, at laptop width. Every page's
-    console errors fail the test that opened it."""
+    """new_page(app, user[, password]) -> a Page logged in through the login form, at laptop width. Every
+    page's console errors fail the test that opened it."""
     contexts, errors = [], []
 
-    def open_page(app, username: str | None) -> Page:
+    def open_page(app, username: str | None, password: str = USER_PASSWORD) -> Page:
         context = browser.new_context(viewport={"width": 1366, "height": 860}, accept_downloads=True)
         contexts.append(context)
         page = context.new_page()
@@ -58,7 +58,7 @@ def new_page(browser):
         if username:
             page.goto(f"{app.url}/ui/login")
             page.get_by_label("User name").fill(username)
-            page.get_by_label("Password").fill(USER_PASSWORD)
+            page.get_by_label("Password").fill(password)
             page.get_by_role("button", name="Log in").click()
             page.wait_for_url(f"{app.url}/ui/")
         return page

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import _a_4xx, screenshot
+from conftest import screenshot
 from day2ops_cli.demo import SIM_PASSWORD, SIM_USER
 from demo_process import start_demo
 from playwright.sync_api import Page, expect
@@ -32,31 +32,9 @@ def demo(tmp_path_factory):
 
 
 @pytest.fixture
-def as_user(browser, demo):
-    """as_user(name) -> a Page logged in as that demo user with their own password; console errors fail
-    the test, as in conftest's new_page."""
-    contexts, errors = [], []
-
-    def open_page(username: str) -> Page:
-        context = browser.new_context(viewport={"width": 1366, "height": 860}, accept_downloads=True)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on(
-            "console", lambda m: errors.append(m.text) if m.type == "error" and not _a_4xx(m.text) else None
-        )
-        page.goto(f"{demo.url}/ui/login")
-        page.get_by_label("User name").fill(username)
-        page.get_by_label("Password").fill(demo.users[username])
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{demo.url}/ui/")
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-    assert errors == [], errors
+def as_user(new_page, demo):
+    """as_user(name) -> a Page logged in as that demo user with their own password."""
+    return lambda username: new_page(demo, username, demo.users[username])
 
 
 def submit(page: Page) -> str:
