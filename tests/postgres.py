@@ -43,59 +43,74 @@ class Postgres:
             connection.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                psycopg.connect(self.url, connect_timeout=2).close()
+                return
+            except psycopg.OperationalError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    log = (self.directory / "server.log").read_text()
+                    self.stop()
+                    raise RuntimeError(f"PostgreSQL did not start: {log}") from None
+                time.sleep(0.2)
+
+    def restart(self) -> None:
+        """Stop the server (every client connection it had is gone) and start it again on the same data."""
+        self._halt()
+        self.process = _serve(self.directory, self.port)
+        self.wait_ready()
+
     def stop(self) -> None:
-        self.process.terminate()
+        self._halt()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def _halt(self) -> None:
+        # A fast shutdown, to the postmaster itself: it closes its clients' connections and removes its pid
+        # file (through runuser, a SIGTERM arrives as a smart shutdown, which waits for the clients).
+        data = str(self.directory / "data")
+        subprocess.run(
+            [*_as_user(), str(_bindir() / "pg_ctl"), "stop", "-D", data, "-m", "fast", "-w"],
+            check=False,
+            capture_output=True,
+            timeout=60,
+        )
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
-        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+INITDB = ("-U", "postgres", "--auth=trust", "-E", "UTF8")
+SERVE = ("-h", "127.0.0.1", "-c", "fsync=off")
 
 
 def start_postgres() -> Postgres:
-    bindir = _bindir()
     # Not under pytest's tmp_path: its parents are private to root, and the server may run as postgres.
     directory = Path(tempfile.mkdtemp(prefix="day2ops-pg-"))
-    as_user: list[str] = []
     if os.geteuid() == 0:
         shutil.chown(directory, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data = directory / "data"
     subprocess.run(
-        [*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+        [*_as_user(), str(_bindir() / "initdb"), "-D", str(directory / "data"), *INITDB],
         check=True,
         capture_output=True,
     )
     port = free_port()
-    log = (directory / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            *as_user,
-            str(bindir / "postgres"),
-            "-D",
-            str(data),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-k",
-            str(directory),
-            "-c",
-            "fsync=off",
-        ],
+    server = Postgres(port, directory, _serve(directory, port))
+    server.wait_ready()
+    return server
+
+
+def _as_user() -> list[str]:
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def _serve(directory: Path, port: int) -> subprocess.Popen:
+    log = (directory / "server.log").open("a")
+    where = ("-D", str(directory / "data"), "-p", str(port), "-k", str(directory))
+    return subprocess.Popen(
+        [*_as_user(), str(_bindir() / "postgres"), *where, *SERVE],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    server = Postgres(port, directory, process)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            psycopg.connect(server.url, connect_timeout=2).close()
-            return server
-        except psycopg.OperationalError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                server.stop()
-                raise RuntimeError(
-                    f"PostgreSQL did not start: {(directory / 'server.log').read_text()}"
-                ) from None
-            time.sleep(0.2)

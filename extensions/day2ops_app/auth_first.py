@@ -47,7 +47,7 @@ async def refusal(scope) -> JSONResponse | None:
                 run_token, gate["execution_id"], request, request.headers.get("Authorization")
             )
         else:
-            await run_in_threadpool(current_user, request)
+            await current_user(request)
     except HTTPException as refused:
         return JSONResponse({"detail": refused.detail}, status_code=refused.status_code)
     return None

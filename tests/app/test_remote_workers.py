@@ -3,11 +3,13 @@
 whose login gives it an environment of its own: its PATH, its collections path, its temporary directory
 and a mark no other process has, so a test can tell where a playbook really ran."""
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 from app_process import TEST_CATALOG, start_app
 from day2ops_app.runs.processes import run_processes
@@ -178,11 +180,20 @@ def test_a_remote_run_keeps_its_inputs_as_data(sim, remote_app, worker, tmp_path
     assert not marker.exists()
 
 
+def _running(execution_id: str, command: list[str]) -> bool:
+    """Whether the run has `command` running; a short-lived process may end between being listed and read."""
+    for process in run_processes(execution_id):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if process.cmdline() == command:
+                return True
+    return False
+
+
 def test_cancel_a_remote_run_kills_it_on_the_node(sim, remote_app, worker):
     olivia = remote_app.client("olivia")
     execution = olivia.run("slow", seconds=93)
     deadline = time.monotonic() + 60
-    while not [p for p in run_processes(execution["id"]) if p.cmdline() == ["sleep", "93"]]:
+    while not _running(execution["id"], ["sleep", "93"]):
         assert time.monotonic() < deadline, olivia.get(f"/api/runs/{execution['id']}").json()
         time.sleep(0.3)
     assert olivia.post(f"/api/runs/{execution['id']}/cancel").status_code == 202

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Row, select
 from sqlalchemy.orm import Session
 
 from day2ops_app.audit import chain
@@ -63,9 +63,11 @@ def create_execution(
     now = utcnow()
     if status == "running":
         execution.started_at = now
-    chain.append(session, execution)
+    # Both in one append: the chain's head stays locked until the commit, and on PostgreSQL every statement
+    # while it is held is a round trip that each submission after this one waits for.
     chain.append(
         session,
+        execution,
         ExecutionTransition(
             execution_id=execution.id,
             from_status=None,
@@ -187,15 +189,21 @@ def evidence_row(execution_id: str, event: dict) -> Evidence | None:
     )
 
 
-def events_after(session: Session, execution_id: str, counter: int, limit: int = 500) -> list[Event]:
+def events_after(
+    reader: Session | Connection, execution_id: str, counter: int, limit: int = 500
+) -> list[Row]:
+    """A run's events after `counter`, in order, as rows of what EventOut shows."""
     return list(
-        session.scalars(
-            select(Event)
+        reader.execute(
+            select(*EVENT_FIELDS)
             .where(Event.execution_id == execution_id, Event.counter > counter)
             .order_by(Event.counter)
             .limit(limit)
         )
     )
+
+
+EVENT_FIELDS = (Event.counter, Event.uuid, Event.event, Event.host, Event.task, Event.stdout, Event.created)
 
 
 def mark_interrupted(session: Session, instance_id: str, now: datetime | None = None) -> list[str]:

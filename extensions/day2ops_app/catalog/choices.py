@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -32,6 +34,15 @@ FRESH_SOURCES = frozenset({"recovery_points", "template_versions", "waves"})
 SMOKE_FAILED_LABEL = " — failed smoke test"
 
 
+class ChoiceList(list):
+    """[{value, label}], with its JSON encoded once for every request that reads the cached list."""
+
+    @cached_property
+    def json(self) -> bytes:
+        # As FastAPI's JSONResponse encodes.
+        return json.dumps(self, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
 class ChoicesUnavailable(Exception):
     """Prism could not be asked: the form says so instead of offering stale or empty choices."""
 
@@ -46,7 +57,7 @@ class PrismChoices:
         self.settings = settings
         self._client = None
         # Bounded by time and by count: one list per `?parent=` a caller makes up would otherwise stay.
-        self._cache: TTLCache[tuple, list[dict]] = TTLCache(settings.choices_cache_size, CACHE_SECONDS)
+        self._cache: TTLCache[tuple, ChoiceList] = TTLCache(settings.choices_cache_size, CACHE_SECONDS)
         # Values found missing right after a fresh read: asking again for them must not cost Prism a read
         # per page poll (a drill VM deleted at clean-up stays unknown).
         self._missing: TTLCache[tuple, bool] = TTLCache(settings.choices_cache_size, CACHE_SECONDS)
@@ -84,7 +95,7 @@ class PrismChoices:
         parent: str | None = None,
         odata: str | None = None,
         expected: frozenset[str] = frozenset(),
-    ):
+    ) -> ChoiceList:
         """[{value, label}] for one source; cached briefly so a form's dropdowns cost Prism little.
         `expected`: values the caller knows exist (a VM a run just created); a cached list without one of
         them is read again, once per value in CACHE_SECONDS."""
@@ -97,7 +108,7 @@ class PrismChoices:
         if hit is not None and not stale:
             return hit
         try:
-            values = self._read(source, key, parent, odata)
+            values = ChoiceList(self._read(source, key, parent, odata))
         except ApiError as error:
             raise ChoicesUnavailable(str(error)) from None
         # A recovery point taken a moment ago must be offered at once; the other lists change slowly.
@@ -107,6 +118,11 @@ class PrismChoices:
                 for value in expected - {c["value"] for c in values}:
                     self._missing[(cache_key, value)] = True
         return values
+
+    def cached(self, source: str, key: str | None = None, odata: str | None = None) -> ChoiceList | None:
+        """The list choices() would answer from its cache now; None when it would read (or always reads)."""
+        with self._lock:
+            return self._cache.get((source, key, odata))
 
     def _unseen(self, cache_key: tuple, hit: list[dict], expected: frozenset[str]) -> bool:
         """Whether `expected` holds a value the cached list lacks and no fresh read has missed lately."""

@@ -3,6 +3,7 @@ and its approval policy. Loading fails with the file, the item and the field tha
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -106,6 +107,9 @@ class Access(Strict):
     roles: list[Literal["operator", "approver", "admin"]] = ["operator", "admin"]
     groups: list[str] = []
 
+    def allows(self, roles: list[str], groups: list[str]) -> bool:
+        return bool(set(self.roles) & set(roles) or set(self.groups) & set(groups))
+
 
 class ApprovalPolicy(Strict):
     required: int = Field(0, ge=0, le=5, description="approvals needed before the run starts; 0 for none")
@@ -170,9 +174,15 @@ class CatalogError(Exception):
     pass
 
 
+# What GET /api/catalog tells of each item; the form itself is GET /api/catalog/{id}.
+SUMMARY_FIELDS = frozenset({"id", "title", "group", "description", "destructive", "approval"})
+
+
 class Catalog:
     def __init__(self, items: list[Item]):
         self.items = {item.id: item for item in items}
+        # Per set of roles and groups; the catalog does not change while the app runs.
+        self._listings: dict[tuple[frozenset, frozenset], bytes] = {}
 
     @classmethod
     def load(cls, directory: Path, playbook_dir: Path) -> Catalog:
@@ -196,3 +206,16 @@ class Catalog:
 
     def get(self, item_id: str) -> Item | None:
         return self.items.get(item_id)
+
+    def listing(self, roles: list[str], groups: list[str]) -> bytes:
+        """The summaries of the items these roles and groups may run, as JSON: encoded once per combination,
+        then every catalog page costs no more than its lookup."""
+        key = (frozenset(roles), frozenset(groups))
+        if key not in self._listings:
+            summaries = [
+                item.model_dump(mode="json", include=SUMMARY_FIELDS)
+                for item in self.items.values()
+                if item.access.allows(roles, groups)
+            ]
+            self._listings[key] = json.dumps(summaries, ensure_ascii=False, separators=(",", ":")).encode()
+        return self._listings[key]

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import String, and_, cast, or_, select
+from sqlalchemy import Row, String, and_, cast, or_, select
 
 from day2ops_app.audit import store
 from day2ops_app.audit.export import export_csv, export_execution
@@ -39,6 +39,8 @@ from day2ops_app.schemas import MAX_ID, EventOut, ExecutionOut, GateCreate, Gate
 from day2ops_app.services.approvals import Conflict, gate_out, gate_status
 from day2ops_app.services.labels import labelled_details, labelled_inputs, vm_names
 
+# What ExecutionOut shows, read as Core rows for the runs list.
+EXECUTION_FIELDS = tuple(getattr(Execution, name) for name in ExecutionOut.model_fields)
 # A row keyed by ext_id (a run on the controller names VMs by ext_id); inventory hosts are names.
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -46,7 +48,16 @@ router = APIRouter(prefix="/api/runs", tags=["runs"])
 
 
 def _execution(session, execution_id: str) -> Execution:
-    execution = session.get(Execution, execution_id)
+    return _found(session.get(Execution, execution_id), execution_id)
+
+
+def _execution_row(connection, execution_id: str, *columns) -> Row:
+    """_execution's columns, for a Core read (Database.reading)."""
+    row = connection.execute(select(*columns).where(Execution.id == execution_id)).one_or_none()
+    return _found(row, execution_id)
+
+
+def _found(execution, execution_id: str):
     if execution is None:
         raise HTTPException(404, f"no execution {execution_id}")
     return execution
@@ -64,7 +75,7 @@ def submit(body: RunCreate, user: CurrentUser, catalog: AppCatalog, runs: Runs):
 
 
 @router.get("", response_model=list[ExecutionOut])
-def list_runs(
+async def list_runs(
     request: Request,
     response: Response,
     user: CurrentUser,
@@ -81,7 +92,7 @@ def list_runs(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ):
     """Newest first, a page at a time: when there may be more, the Link header names the next page."""
-    query = select(Execution).order_by(Execution.created_at.desc(), Execution.id.desc()).limit(limit)
+    query = select(*EXECUTION_FIELDS).order_by(Execution.created_at.desc(), Execution.id.desc()).limit(limit)
     for column, value in (
         (Execution.item_id, item_id),
         (Execution.operator, operator),
@@ -99,17 +110,21 @@ def list_runs(
             or_(Evidence.host == vm, cast(Evidence.vm_ext_ids, String).contains(f'"{vm}"'))
         )
         query = query.where(Execution.id.in_(touched))
-    with db.read() as session:
+
+    def read(connection) -> list[Row]:
+        after = query
         if before is not None:
             # (created_at, id) as the cursor: an index walk from where the last page ended, however deep.
-            anchor = _execution(session, before)
-            query = query.where(
+            anchor = _execution_row(connection, before, Execution.created_at, Execution.id)
+            after = query.where(
                 or_(
                     Execution.created_at < anchor.created_at,
                     and_(Execution.created_at == anchor.created_at, Execution.id < anchor.id),
                 )
             )
-        page = list(session.scalars(query))
+        return list(connection.execute(after))
+
+    page = await db.reading(read)
     if len(page) == limit:
         following = request.url.include_query_params(before=page[-1].id)
         response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
@@ -123,16 +138,20 @@ def get_run(execution_id: str, user: CurrentUser, db: Db):
 
 
 @router.get("/{execution_id}/events", response_model=list[EventOut])
-def events(
+async def events(
     execution_id: str,
     user: CurrentUser,
     db: Db,
     after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ):
-    with db.read() as session:
-        _execution(session, execution_id)
-        return store.events_after(session, execution_id, after, limit)
+    def read(connection):
+        page = store.events_after(connection, execution_id, after, limit)
+        if not page:  # a run with events exists; one without may not
+            _execution_row(connection, execution_id, Execution.id)
+        return page
+
+    return await db.reading(read)
 
 
 @router.get("/{execution_id}/events/stream", response_class=StreamingResponse)

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from day2ops_app.deps import AppSettings, Templates, current_user, session_csrf
+from day2ops_app.deps import AppSettings, Templates, page_user, session_csrf
 from day2ops_app.settings import Settings
 
 router = APIRouter(include_in_schema=False)
@@ -27,7 +27,7 @@ def _page(
 ) -> HTMLResponse:
     """A page for the logged-in user, or a redirect to the login page that comes back here."""
     try:
-        user = current_user(request)
+        user = page_user(request)
     except HTTPException:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/ui/login?next={quote(target, safe='')}", status_code=303)
