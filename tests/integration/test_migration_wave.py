@@ -60,6 +60,7 @@ def run_wave(sim, sshd, tmp_path: Path, run: str, waves: Path, name: str, env=No
             "migration_wave_file": str(waves),
             "migration_wave_name": name,
             "migration_wave_poll_seconds": 1,
+            "migration_wave_move_poll_seconds": 0.5,
             "migration_wave_cutover_timeout": 60,
             "migration_wave_approval_outside_app": "approve",
             "migration_wave_reconfigure_tasks": str(HERE / "waves" / "reconfigure.yml"),
