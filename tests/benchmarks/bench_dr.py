@@ -105,15 +105,15 @@ def figures() -> list[Figure]:
         runs[vms] = child(vms)
         print(f"DR {vms} VMs: {runs[vms]}", file=sys.stderr)
     out = [
-        Figure(
-            section="dr",
-            figure=f"protect {vms:,} VMs ({run['protected']} verified), {CONCURRENCY} concurrent",
-            measured=run["wall_s"],
-            unit="s",
-            reference=floor,
-            reference_label="floor: longest single chain",
-            target=f"ratio <= {TARGET_RATIO:g}",
-            met=run["wall_s"] <= TARGET_RATIO * floor and run["protected"] == vms,
+        Figure.within(
+            "dr",
+            f"protect {vms:,} VMs ({run['protected']} verified), {CONCURRENCY} concurrent",
+            run["wall_s"],
+            "s",
+            floor,
+            "floor: longest single chain",
+            TARGET_RATIO,
+            also=run["protected"] == vms,
         )
         for vms, run in runs.items()
     ]
@@ -122,15 +122,15 @@ def figures() -> list[Figure]:
     linear = scale * max(small["rss_peak"] - small["rss_before"], 0.25)
     growth_large = large["rss_peak"] - large["rss_before"]
     out.append(
-        Figure(
-            section="dr",
-            figure=f"peak RSS growth of the pipeline at {SIZES[1]:,} VMs",
-            measured=growth_large,
-            unit="MiB",
-            reference=linear,
-            reference_label=f"{scale} x the growth at {SIZES[0]} VMs (linear)",
-            target=f"ratio <= {MEMORY_GROWTH_LIMIT:g} (bounded)",
-            met=growth_large <= MEMORY_GROWTH_LIMIT * linear,
+        Figure.within(
+            "dr",
+            f"peak RSS growth of the pipeline at {SIZES[1]:,} VMs",
+            growth_large,
+            "MiB",
+            linear,
+            f"{scale} x the growth at {SIZES[0]} VMs (linear)",
+            MEMORY_GROWTH_LIMIT,
+            why="bounded",
         )
     )
     out.append(

@@ -60,15 +60,14 @@ def figures() -> list[Figure]:
     finally:
         sim.stop()
     return [
-        Figure(
-            section="simulator",
-            figure=f"list page at {total:,} VMs: {name}",
-            measured=large[name],
-            unit="ms",
-            reference=small[name],
-            reference_label="same query at 300 VMs",
-            target=f"ratio <= {TARGET_RATIO:g}",
-            met=large[name] <= TARGET_RATIO * small[name],
+        Figure.within(
+            "simulator",
+            f"list page at {total:,} VMs: {name}",
+            large[name],
+            "ms",
+            small[name],
+            "same query at 300 VMs",
+            TARGET_RATIO,
         )
         for name in QUERIES
     ]

@@ -21,6 +21,26 @@ class Figure:
     def ratio(self) -> float | None:
         return self.measured / self.reference if self.reference else None
 
+    @classmethod
+    def within(
+        cls,
+        section: str,
+        figure: str,
+        measured: float,
+        unit: str,
+        reference: float,
+        reference_label: str,
+        bar: float,
+        *,
+        why: str = "",
+        also: bool = True,
+    ) -> Figure:
+        """A figure held to at most `bar` times its reference (`why`: words after the bar; `also`: any
+        other condition the figure must meet, as all the VMs verified)."""
+        target = f"ratio <= {bar:g}" + (f" ({why})" if why else "")
+        met = measured <= bar * reference and also
+        return cls(section, figure, measured, unit, reference, reference_label, target, met)
+
 
 def _number(value: float | None) -> str:
     if value is None:
