@@ -86,7 +86,7 @@ async def current_user(request: Request) -> User:
     if getattr(request.state, "user", None) is None:
         lookup = _lookup(request)
         found = await database(request).lookup(*lookup) if lookup else None
-        request.state.user = _caller(request, found)
+        request.state.user = _caller(request, lookup, found)
     return request.state.user
 
 
@@ -94,7 +94,7 @@ def page_user(request: Request) -> User:
     """current_user for a page, which renders in a worker thread."""
     if getattr(request.state, "user", None) is None:
         lookup = _lookup(request)
-        request.state.user = _caller(request, database(request).first(*lookup) if lookup else None)
+        request.state.user = _caller(request, lookup, database(request).first(*lookup) if lookup else None)
     return request.state.user
 
 
@@ -107,10 +107,10 @@ def _lookup(request: Request) -> tuple[Select, dict] | None:
     return (SESSION_LOOKUP, {"digest": digest(cookie)}) if cookie else None
 
 
-def _caller(request: Request, found: Row | None) -> User:
-    """The user `found` names, if the credential is good for this request. A detached User made from the
-    row, only read from and never added to a session."""
-    if request.headers.get("Authorization", "").startswith("Bearer "):
+def _caller(request: Request, lookup: tuple[Select, dict] | None, found: Row | None) -> User:
+    """The user `found` (by `lookup`) names, if the credential is good for this request. A detached User
+    made from the row, only read from and never added to a session."""
+    if lookup is not None and lookup[0] is TOKEN_LOOKUP:
         if found is None or found.credential_revoked or _expired(found.credential_expires_at):
             raise HTTPException(401, "the API token is unknown, revoked or expired")
         if found.credential_scope == "read" and request.method not in SAFE_METHODS:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from datetime import UTC, datetime
 from functools import cached_property
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import yaml
 from cachetools import TTLCache
+from fastapi.responses import JSONResponse
 
 from day2ops_app.collection import (
     ApiError,
@@ -39,8 +39,7 @@ class ChoiceList(list):
 
     @cached_property
     def json(self) -> bytes:
-        # As FastAPI's JSONResponse encodes.
-        return json.dumps(self, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        return JSONResponse(list(self)).body
 
 
 class ChoicesUnavailable(Exception):

@@ -3,13 +3,13 @@ and its approval policy. Loading fails with the file, the item and the field tha
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
 
 InputType = Literal["string", "integer", "boolean", "choice", "multi_choice", "secret"]
@@ -217,5 +217,5 @@ class Catalog:
                 for item in self.items.values()
                 if item.access.allows(roles, groups)
             ]
-            self._listings[key] = json.dumps(summaries, ensure_ascii=False, separators=(",", ":")).encode()
+            self._listings[key] = JSONResponse(summaries).body
         return self._listings[key]

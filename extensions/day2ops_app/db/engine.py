@@ -108,8 +108,8 @@ class Database:
             yield session
 
     def first(self, statement: Select, params: dict | None = None) -> Row | None:
-        """The one row (or none) of a Core SELECT on a read-only connection, without an ORM session: for the
-        lookup every request makes (deps.current_user)."""
+        """The one row (or none) of a Core SELECT on a read-only connection, without an ORM session: the
+        caller's lookup of a page (deps.page_user); lookup() is the same for an async route."""
         return self._read_now(partial(_one, statement, params))
 
     # An async route's reads. SQLite's run on the event loop: a read of the local file takes tens of
