@@ -7,12 +7,17 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 import requests
 import yaml
+from day2ops_app.db.tables import User
+from day2ops_app.services.users import add_user
 from day2ops_cli.demo import simulator_settings
+from day2ops_cli.main import open_store
 from http_wait import wait_for_http
 from sim_process import SimProcess, free_port
+from sqlalchemy import select
 
 BIN = Path(sys.executable).parent
 # Demo users: every role, and the approver groups the shipped catalog names.
@@ -151,12 +156,24 @@ def start_app(sim: SimProcess, workdir: Path, db_url: str, users: bool = True, *
     settings = {"base_url": f"http://127.0.0.1:{port}", **settings}
     app = AppProcess(port, app_env(sim, workdir, db_url, **settings), workdir)
     if users:
-        for name, (roles, groups) in USERS.items():
-            args = ["user", "add", name, "--password-stdin"]
-            args += [a for r in roles for a in ("--role", r)] + [a for g in groups for a in ("--group", g)]
-            done = app.cli(*args, stdin=USER_PASSWORD + "\n")
-            assert done.returncode == 0 or "exists already" in done.stderr, done.stderr
+        add_users(app.env)
     return app.start()
+
+
+def add_users(env: dict) -> None:
+    """USERS, added to the store `env` names as `day2ops user add` adds each (test_api runs that command),
+    in this process: four of its processes cost 5 s of CPU per app started, most of what the app and
+    security suites spent on 2 cores. Those already there (an app started again on its store) stay."""
+    with mock.patch.dict(os.environ, env, clear=True):
+        db = open_store()
+    try:
+        with db.session() as session:
+            present = set(session.scalars(select(User.username).where(User.username.in_(USERS))))
+            for name, (roles, groups) in USERS.items():
+                if name not in present:
+                    add_user(session, name, USER_PASSWORD, roles, groups)
+    finally:
+        db.dispose()
 
 
 TEST_CATALOG = {

@@ -5,15 +5,22 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from functools import cache
 
 from anyio import CapacityLimiter, to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verified against when the user does not exist, so a login takes as long either way.
-_DUMMY = _hasher.hash("day2ops-no-such-user")
 MIN_PASSWORD_LENGTH = 12
+
+
+@cache
+def _dummy() -> str:
+    """Verified against when the user does not exist, so a login takes as long either way. Made at the first
+    such login, not at import: every `day2ops` command and test process imports this module, and a hash
+    costs as much as a check."""
+    return _hasher.hash("day2ops-no-such-user")
 
 
 def hash_password(password: str) -> str:
@@ -24,7 +31,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -56,7 +56,9 @@ def _settings():
     return Settings()
 
 
-def _database(create_key: bool = True):
+def open_store(create_key: bool = True):
+    """The store DAY2OPS_* names, migrated, its sessions carrying the audit chain's key (the commands on the
+    store; the tests add their users through it)."""
     from day2ops_app.audit.context import AuditContext
     from day2ops_app.db.engine import Database
     from day2ops_app.db.migrate import upgrade
@@ -87,7 +89,7 @@ def _password(args: argparse.Namespace) -> str:
 def _user_add(args: argparse.Namespace) -> None:
     from day2ops_app.services.users import add_user
 
-    db = _database()
+    db = open_store()
     try:
         with db.session() as session:
             add_user(session, args.username, _password(args), args.role, args.group)
@@ -101,7 +103,7 @@ def _user_disable(args: argparse.Namespace) -> None:
 
     disabled = args.action == "disable"
     try:
-        with _database().session() as session:
+        with open_store().session() as session:
             set_disabled(session, args.username, disabled)
     except LookupError as error:
         sys.exit(f"day2ops user {args.action}: {error}")
@@ -115,7 +117,7 @@ def _user_unlock(args: argparse.Namespace) -> None:
     from day2ops_app.services import logins
 
     key = logins.address_key(args.address) if args.address else logins.user_key(args.username)
-    with _database().session() as session:
+    with open_store().session() as session:
         lifted = logins.forget(session, key)
     print(f"{key}: {'lockout lifted' if lifted else 'was not locked out'}; its wrong logins are forgotten")
 
@@ -126,7 +128,7 @@ def _token_create(args: argparse.Namespace) -> None:
     from sqlalchemy import select
 
     settings = _settings()
-    with _database().session() as session:
+    with open_store().session() as session:
         user = session.scalars(select(User).where(User.username == args.username)).one_or_none()
         if user is None:
             sys.exit(f"day2ops token create: no user {args.username}; add it with `day2ops user add`")
@@ -141,7 +143,7 @@ def _audit_verify(args: argparse.Namespace) -> None:
     from day2ops_app.audit import chain
     from day2ops_app.audit.checkpoint import log_path
 
-    db = _database(create_key=False)
+    db = open_store(create_key=False)
     checkpoints = args.checkpoint
     if checkpoints == "":  # --checkpoint without a file: the app's own log
         checkpoints = log_path(db.audit.checkpoints.path)
@@ -165,7 +167,7 @@ def _audit_seal(args: argparse.Namespace) -> None:
     from day2ops_app.audit import seal
     from day2ops_app.audit.checkpoint import log_path
 
-    db = _database(create_key=False)
+    db = open_store(create_key=False)
     keys = db.audit.keys
     if not keys.env_key and not keys.path.exists():
         sys.exit(
@@ -226,7 +228,7 @@ def _audit_export(args: argparse.Namespace) -> None:
     from day2ops_app.audit.export import export_csv, export_execution
     from day2ops_app.db.tables import Execution
 
-    with _database().session() as session:
+    with open_store().session() as session:
         if session.get(Execution, args.execution_id) is None:
             sys.exit(f"day2ops audit export: no execution {args.execution_id}")
         record = export_execution(session, args.execution_id)
@@ -236,7 +238,7 @@ def _audit_export(args: argparse.Namespace) -> None:
 
 
 def _db_upgrade(args: argparse.Namespace) -> None:
-    _database()
+    open_store()
     print("audit store at the newest schema")
 
 
