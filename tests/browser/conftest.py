@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from app_process import USER_PASSWORD
+from demo_process import start_demo
 from playwright.sync_api import Page, sync_playwright
 
 CHROMIUM = os.environ.get("DAY2OPS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -75,3 +76,18 @@ def screenshot(page: Page, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# A real `day2ops demo` for each module that asks for one (test_demo_flows, test_demo_releases).
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    demo = start_demo(tmp_path_factory.mktemp("demo"))
+    yield demo
+    code = demo.stop()
+    assert code == 0 and "Traceback" not in demo.output(), demo.output()[-3000:]
+
+
+@pytest.fixture
+def as_user(new_page, demo):
+    """as_user(name) -> a Page logged in as that demo user with their own password."""
+    return lambda username: new_page(demo, username, demo.users[username])
