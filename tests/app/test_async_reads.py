@@ -81,3 +81,25 @@ def test_an_error_that_is_no_lost_connection_is_not_asked_again(db):
     with pytest.raises(Exception, match="no_such_table"):
         asyncio.run(read())
     assert len(calls) == 1
+
+
+def test_the_async_reads_take_the_url_as_libpq_does(postgres):
+    """A socket directory as `host` and libpq's `sslmode` in the URL's query, as an administrator writes
+    them for psycopg: asyncpg is handed the URL to read itself (SQLAlchemy would pass the query to it as
+    keyword arguments, and `sslmode` is none of them)."""
+    postgres.create_database("by_socket")
+    url = f"postgresql://postgres@/by_socket?host={postgres.directory}&port={postgres.port}&sslmode=disable"
+    upgrade(url)
+    db = Database(url)
+    _add_user(db, "sam")
+
+    async def read():
+        try:
+            return await db.lookup(BY_NAME, {"name": "sam"})
+        finally:
+            await db.dispose_async()
+
+    try:
+        assert asyncio.run(read()).username == "sam"
+    finally:
+        db.dispose()
