@@ -11,8 +11,7 @@
 
 `start_demo(tmp_path, trace=path)` runs it under `strace -f --seccomp-bpf -e trace=connect`, every
 connect() of the demo and of everything it starts (simulator, sshd, ansible-playbook runs) written to
-`path`;
-`connected_addresses` reads such a trace.
+`path`; `connected_addresses` reads such a trace.
 """
 
 import ipaddress

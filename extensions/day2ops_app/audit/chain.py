@@ -87,8 +87,8 @@ def append(session: Session, *rows) -> None:
     keyring = context.of(session).keys.keyring()
     session.add_all(rows)
     session.flush()
-    # All that can be done before the head is locked is: every writer waits while it is held, and on
-    # PostgreSQL each statement then is a round trip (a store sealed since only misses one checkpoint).
+    # Done before the head is locked: every other writer waits while it is held, and on PostgreSQL each
+    # statement under it is a round trip. (A store sealed in between misses only this checkpoint.)
     hashes = [row_hash(row) for row in rows]
     legacy = _legacy_store(session)
     head = session.execute(select(ChainHead).where(ChainHead.id == 1).with_for_update()).scalar_one()

@@ -9,7 +9,7 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 import asyncpg
-from sqlalchemy import Connection, Engine, Row, Select, create_engine, event, make_url
+from sqlalchemy import URL, Connection, Engine, Row, Select, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,12 +40,10 @@ def make_engine(url: str) -> Engine:
     return create_engine(_psycopg(url), pool_pre_ping=True, **POOL)
 
 
-def _psycopg(url: str) -> str:
-    return (
-        "postgresql+psycopg://" + url.removeprefix("postgresql://")
-        if url.startswith("postgresql://")
-        else url
-    )
+def _psycopg(url: str) -> URL:
+    """psycopg for a URL that names no driver (SQLAlchemy's default for postgresql:// is psycopg2)."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+psycopg") if parsed.drivername == "postgresql" else parsed
 
 
 def make_async_reader(url: str) -> AsyncEngine:
